@@ -1,1 +1,28 @@
-//! rally-data
+//! Market data for the rally detector: daily bars, where they come from, and
+//! how they are cleaned.
+//!
+//! This crate owns the [`Series`] domain type (adjusted daily OHLCV of one
+//! ticker), the three [`Source`]s (`csv:DIR`, `yahoo`, `synthetic[:SEED]`),
+//! the cleaning rules of METHOD §1 with a per-ticker [`CleanReport`], VIX as-of
+//! alignment, the MessagePack [`cache`], and [`universe`] lists.
+//!
+//! It is *not* where numbers are derived from bars: indicators and features
+//! live in `rally-features`, models in `rally-model`.
+
+pub mod cache;
+pub mod clean;
+mod error;
+pub mod series;
+pub mod source;
+pub mod synthetic;
+pub mod universe;
+pub mod yahoo;
+
+pub use cache::{Cache, CachedSeries};
+pub use clean::{CleanReport, RawRow, clean_rows, parse_yahoo_csv};
+pub use error::DataError;
+pub use series::{Bar, Series, align_asof};
+pub use source::{CsvSource, Loaded, Source, SourceSpec, VIX_TICKER, open_source};
+pub use synthetic::SyntheticSource;
+pub use universe::{DEFAULT_BASKET, Universe, normalise_symbol};
+pub use yahoo::YahooSource;

@@ -1,0 +1,378 @@
+//! The synthetic market: a deterministic, seeded stand-in for real data so the
+//! whole system runs with no network (demo, tests, benchmarks).
+//!
+//! How it plants what the detector looks for:
+//! - A shared **market factor** over calendar days (seed only) alternates calm
+//!   spells with stress episodes (higher volatility, negative drift). The
+//!   synthetic **VIX** is a smoothed function of that stress, so it rises in
+//!   market-wide stress.
+//! - Each ticker (seeded by seed + name) cycles through phases:
+//!   `Normal` (GARCH(1,1)-style volatility clustering around its base
+//!   volatility) -> `Compression` (target volatility decays to ~35-45% of base,
+//!   ranges narrow, volume dries up) -> `Breakout` (volatility expands, volume
+//!   surges, a directional drift that is upward about 70% of the time).
+//!   A quiet range therefore tends to be followed by a move larger than the
+//!   RALLY_ST barrier — the volatility-compression-to-rally transition.
+//! - Equity-like tickers trade on weekdays; `*-USD` tickers every calendar day
+//!   with about twice the volatility. Prices are already adjusted.
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+use crate::clean::CleanReport;
+use crate::error::DataError;
+use crate::series::{Bar, Series};
+use crate::source::{Loaded, Source, VIX_TICKER};
+
+/// Last bar date of the synthetic market (fixed so runs are reproducible).
+pub fn default_end() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 8, 21).unwrap_or(NaiveDate::MIN)
+}
+
+/// xoshiro256++ seeded through splitmix64: small, fast, reproducible everywhere.
+#[derive(Debug, Clone)]
+struct Rng {
+    s: [u64; 4],
+    spare: Option<f64>,
+}
+
+fn splitmix(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        let mut x = seed;
+        Rng {
+            s: [splitmix(&mut x), splitmix(&mut x), splitmix(&mut x), splitmix(&mut x)],
+            spare: None,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.s;
+        let out = (s[0].wrapping_add(s[3])).rotate_left(23).wrapping_add(s[0]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        out
+    }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.uniform()
+    }
+
+    fn int(&mut self, lo: u32, hi: u32) -> u32 {
+        lo + (self.uniform() * f64::from(hi - lo + 1)) as u32
+    }
+
+    /// Standard normal (Marsaglia polar method).
+    fn normal(&mut self) -> f64 {
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let u = 2.0 * self.uniform() - 1.0;
+            let v = 2.0 * self.uniform() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let m = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(v * m);
+                return u * m;
+            }
+        }
+    }
+}
+
+/// FNV-1a, so a ticker's stream depends only on its name and the seed.
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The market factor on calendar days.
+#[derive(Debug, Clone)]
+struct Market {
+    start: NaiveDate,
+    ret: Vec<f64>,
+    vol: Vec<f64>,
+    vix: Vec<f64>,
+}
+
+impl Market {
+    fn generate(seed: u64, start: NaiveDate, days: usize) -> Market {
+        let mut rng = Rng::new(seed ^ 0x5EED_3A4C_E7F0_0D11);
+        let (mut ret, mut vol, mut vix) = (
+            Vec::with_capacity(days),
+            Vec::with_capacity(days),
+            Vec::with_capacity(days),
+        );
+        let mut stress = 0.0f64; // 0 calm .. 1 crisis
+        let mut target = 0.0f64;
+        let mut left = 0u32;
+        let mut noise = 0.0f64;
+        for _ in 0..days {
+            if left == 0 && target > 0.0 {
+                target = 0.0;
+            }
+            if target == 0.0 && rng.uniform() < 1.0 / 600.0 {
+                target = rng.range(0.4, 1.0);
+                left = rng.int(15, 70);
+            }
+            left = left.saturating_sub(1);
+            // Stress builds fast and decays slowly, like real sell-offs.
+            let speed = if target > stress { 0.15 } else { 0.03 };
+            stress += speed * (target - stress);
+            let v = 0.0065 * (1.0 + 2.5 * stress);
+            let drift = 0.0003 - 0.004 * stress;
+            ret.push(drift + v * rng.normal());
+            vol.push(v);
+            noise = 0.9 * noise + 0.8 * rng.normal();
+            vix.push((12.5 + 32.0 * stress + noise).max(9.0));
+        }
+        Market {
+            start,
+            ret,
+            vol,
+            vix,
+        }
+    }
+
+    fn index(&self, d: NaiveDate) -> usize {
+        (d - self.start).num_days().max(0) as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Normal,
+    Compression,
+    Breakout { up: bool },
+}
+
+/// Deterministic synthetic market (`synthetic[:SEED]`).
+#[derive(Debug, Clone)]
+pub struct SyntheticSource {
+    seed: u64,
+    start: NaiveDate,
+    end: NaiveDate,
+    market: std::sync::Arc<Market>,
+}
+
+impl SyntheticSource {
+    /// ~26 years of bars ending on [`default_end`].
+    pub fn new(seed: u64) -> SyntheticSource {
+        SyntheticSource::with_range(seed, 26, default_end())
+    }
+
+    /// `years` of bars ending on `end`.
+    pub fn with_range(seed: u64, years: u32, end: NaiveDate) -> SyntheticSource {
+        let start = end
+            .checked_sub_days(Days::new(u64::from(years) * 365 + u64::from(years / 4)))
+            .unwrap_or(end);
+        let days = (end - start).num_days() as usize + 1;
+        SyntheticSource {
+            seed,
+            start,
+            end,
+            market: std::sync::Arc::new(Market::generate(seed, start, days)),
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    fn is_crypto(ticker: &str) -> bool {
+        ticker.ends_with("-USD")
+    }
+
+    fn trading_days(&self, every_day: bool) -> Vec<NaiveDate> {
+        self.start
+            .iter_days()
+            .take_while(|d| *d <= self.end)
+            .filter(|d| every_day || !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .collect()
+    }
+
+    fn vix_series(&self) -> Series {
+        let days = self.trading_days(false);
+        let mut s = Series::with_capacity(VIX_TICKER, days.len());
+        let mut prev = self.market.vix[0];
+        for d in days {
+            let v = self.market.vix[self.market.index(d)];
+            s.push(Bar {
+                date: d,
+                open: prev,
+                high: v.max(prev) * 1.02,
+                low: v.min(prev) * 0.98,
+                close: v,
+                volume: 0.0,
+            });
+            prev = v;
+        }
+        s
+    }
+
+    /// One ticker's bars. Every name gets its own reproducible path.
+    pub fn series(&self, ticker: &str) -> Series {
+        if ticker == VIX_TICKER || ticker == "VIX" {
+            return self.vix_series();
+        }
+        let crypto = Self::is_crypto(ticker);
+        let days = self.trading_days(crypto);
+        let mut rng = Rng::new(self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(name_hash(ticker)));
+        let base_vol = if crypto {
+            rng.range(0.028, 0.045)
+        } else {
+            rng.range(0.010, 0.022)
+        };
+        let beta = if crypto {
+            rng.range(0.3, 0.9)
+        } else {
+            rng.range(0.6, 1.4)
+        };
+        let base_volume = rng.range(2e5, 5e7).round();
+        let mut price = rng.range(15.0, 250.0);
+        let mut phase = Phase::Normal;
+        let mut left = rng.int(20, 150);
+        let mut h = base_vol * base_vol; // conditional variance
+        let mut prev_r = 0.0f64;
+        let mut s = Series::with_capacity(ticker, days.len());
+        for d in days {
+            if left == 0 {
+                (phase, left) = match phase {
+                    Phase::Normal => (Phase::Compression, rng.int(25, 70)),
+                    Phase::Compression => (
+                        Phase::Breakout {
+                            up: rng.uniform() < 0.7,
+                        },
+                        rng.int(6, 15),
+                    ),
+                    Phase::Breakout { .. } => (Phase::Normal, rng.int(30, 160)),
+                };
+            }
+            left -= 1;
+            let (target_vol, drift, vol_mult) = match phase {
+                Phase::Normal => (base_vol, 0.0002, 1.0),
+                Phase::Compression => (base_vol * 0.4, 0.0, 0.6),
+                Phase::Breakout { up } => {
+                    let dir = if up { 1.0 } else { -1.0 };
+                    (base_vol * 1.3, dir * 0.55 * base_vol, 1.9)
+                }
+            };
+            // GARCH(1,1) around the phase's target variance: clustering.
+            let (a, b) = (0.08, 0.88);
+            h = target_vol * target_vol * (1.0 - a - b) + a * prev_r * prev_r + b * h;
+            // Compression should actually be quiet: pull the variance down fast.
+            if phase == Phase::Compression {
+                h = h.min(4.0 * target_vol * target_vol);
+            }
+            let sigma = h.sqrt();
+            let m = self.market.index(d);
+            let mret = self.market.ret[m] * beta;
+            let mvol = self.market.vol[m] / 0.0065;
+            let idio = sigma * mvol.sqrt() * rng.normal();
+            let r = (drift + mret + idio).clamp(-0.5, 0.5);
+            prev_r = r - drift;
+            let gap = 0.25 * sigma * rng.normal();
+            let open = price * gap.exp();
+            let close = price * r.exp();
+            let high = open.max(close) * (0.45 * sigma * rng.normal().abs()).exp();
+            let low = open.min(close) * (-0.45 * sigma * rng.normal().abs()).exp();
+            let volume = (base_volume * vol_mult * (0.35 * rng.normal()).exp()).round();
+            s.push(Bar {
+                date: d,
+                open,
+                high,
+                low,
+                close,
+                volume,
+            });
+            price = close;
+        }
+        s
+    }
+}
+
+impl Source for SyntheticSource {
+    fn describe(&self) -> String {
+        format!("synthetic:{}", self.seed)
+    }
+
+    fn load(&self, ticker: &str) -> Result<Loaded, DataError> {
+        let series = self.series(ticker);
+        let report = CleanReport {
+            rows_read: series.len(),
+            rows_kept: series.len(),
+            ..CleanReport::default()
+        };
+        Ok(Loaded { series, report })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_per_seed_and_name() {
+        let a = SyntheticSource::new(1);
+        let b = SyntheticSource::new(1);
+        assert_eq!(a.series("SPY"), b.series("SPY"));
+        assert_ne!(a.series("SPY").close, a.series("QQQ").close);
+        assert_ne!(a.series("SPY").close, SyntheticSource::new(2).series("SPY").close);
+    }
+
+    #[test]
+    fn calendars_and_bar_sanity() {
+        let src = SyntheticSource::new(42);
+        let eq = src.series("AAPL");
+        let cr = src.series("BTC-USD");
+        assert!(eq.len() > 6700 && eq.len() < 6900, "{}", eq.len());
+        assert!(cr.len() > 9400, "{}", cr.len());
+        assert!(eq.dates.iter().all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
+        assert_eq!(eq.last_date(), Some(default_end()));
+        for s in [&eq, &cr] {
+            for i in 0..s.len() {
+                let b = s.bar(i);
+                assert!(b.low > 0.0 && b.low <= b.open.min(b.close));
+                assert!(b.high >= b.open.max(b.close));
+                assert!(b.volume >= 0.0);
+            }
+            assert!(s.dates.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn vix_rises_with_market_stress() {
+        let src = SyntheticSource::new(42);
+        let vix = src.series(VIX_TICKER);
+        let m = &src.market;
+        // Average VIX on the most stressed decile of days vs the calmest.
+        let mut pairs: Vec<(f64, f64)> = vix
+            .dates
+            .iter()
+            .zip(&vix.close)
+            .map(|(d, v)| (m.vol[m.index(*d)], *v))
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let k = pairs.len() / 10;
+        let calm: f64 = pairs[..k].iter().map(|p| p.1).sum::<f64>() / k as f64;
+        let stressed: f64 = pairs[pairs.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64;
+        assert!(stressed > calm + 8.0, "calm {calm} stressed {stressed}");
+    }
+}
