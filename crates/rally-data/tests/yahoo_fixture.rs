@@ -19,9 +19,10 @@ fn maps_chart_json_to_adjusted_bars_on_exchange_dates() {
     assert_eq!(dates, ["2024-08-19", "2024-08-20", "2024-08-22", "2024-08-23"]);
     let f = 224.9499969482422 / 225.88999938964844;
     assert_eq!(s.close[0], 224.9499969482422);
-    assert_eq!(s.open[0], 225.72000122070312 * f);
-    assert_eq!(s.high[0], 225.99000549072266 * f);
-    assert_eq!(s.low[0], 223.0399932861328 * f);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+    assert!(close(s.open[0], 225.72000122070312 * f));
+    assert!(close(s.high[0], 225.99000549072266 * f));
+    assert!(close(s.low[0], 223.0399932861328 * f));
     assert_eq!(s.volume[0], 40_687_800.0);
     assert_eq!(report.rows_kept, 4);
 }
