@@ -335,7 +335,10 @@ mod tests {
         assert_eq!(r.bad_price, 3);
         assert_eq!(r.volume_zeroed, 1);
         assert_eq!(s.volume[1], 0.0);
-        assert_eq!(r.first_problem.as_deref(), Some("line 3: bad date \"not-a-date\""));
+        assert_eq!(
+            r.first_problem.as_deref(),
+            Some("line 3: bad date \"not-a-date\"")
+        );
     }
 
     #[test]
@@ -376,8 +379,8 @@ mod tests {
             assert!(e.contains("T: T.csv"), "{e}");
             assert!(e.contains(needle), "{e}");
         }
-        let e = parse_yahoo_csv("T", Path::new("T.csv"), b"\x89PNG\r\n\x1a\n\0\0")
-            .expect_err("binary");
+        let e =
+            parse_yahoo_csv("T", Path::new("T.csv"), b"\x89PNG\r\n\x1a\n\0\0").expect_err("binary");
         assert!(e.to_string().contains("not a text CSV"), "{e}");
     }
 }

@@ -21,7 +21,7 @@ pub mod yahoo;
 pub use cache::{Cache, CachedSeries};
 pub use clean::{CleanReport, RawRow, clean_rows, parse_yahoo_csv};
 pub use error::DataError;
-pub use series::{Bar, Series, align_asof};
+pub use series::{Bar, Series, align_asof, years_before};
 pub use source::{CsvSource, Loaded, Source, SourceSpec, VIX_TICKER, open_source};
 pub use synthetic::SyntheticSource;
 pub use universe::{DEFAULT_BASKET, Universe, normalise_symbol};

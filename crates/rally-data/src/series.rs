@@ -109,6 +109,15 @@ impl Series {
     }
 }
 
+/// The same month and day `years` earlier (29 February becomes 28 February).
+pub fn years_before(d: NaiveDate, years: i32) -> NaiveDate {
+    use chrono::Datelike;
+    let y = d.year() - years;
+    NaiveDate::from_ymd_opt(y, d.month(), d.day())
+        .or_else(|| NaiveDate::from_ymd_opt(y, d.month(), 28))
+        .unwrap_or(d)
+}
+
 /// `out[t]` = the value on the latest `src_dates` date `<= dates[t]`, NaN if
 /// there is none (METHOD §1.3). Both date lists ascending.
 pub fn align_asof(dates: &[NaiveDate], src_dates: &[NaiveDate], src_values: &[f64]) -> Vec<f64> {
@@ -132,6 +141,12 @@ mod tests {
     }
 
     #[test]
+    fn years_before_handles_leap_day() {
+        assert_eq!(years_before(d("2024-02-29"), 5), d("2019-02-28"));
+        assert_eq!(years_before(d("2026-08-21"), 5), d("2021-08-21"));
+    }
+
+    #[test]
     fn asof_takes_latest_earlier_or_equal_date() {
         let src = [d("2024-01-02"), d("2024-01-04"), d("2024-01-08")];
         let vals = [1.0, 2.0, 3.0];
@@ -152,7 +167,10 @@ mod tests {
     fn extend_after_appends_only_newer_bars() {
         let mut a = Series::new("X");
         let mut b = Series::new("X");
-        for (i, day) in ["2024-01-02", "2024-01-03", "2024-01-04"].iter().enumerate() {
+        for (i, day) in ["2024-01-02", "2024-01-03", "2024-01-04"]
+            .iter()
+            .enumerate()
+        {
             let bar = Bar {
                 date: d(day),
                 open: 1.0,

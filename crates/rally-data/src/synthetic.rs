@@ -47,7 +47,12 @@ impl Rng {
     fn new(seed: u64) -> Rng {
         let mut x = seed;
         Rng {
-            s: [splitmix(&mut x), splitmix(&mut x), splitmix(&mut x), splitmix(&mut x)],
+            s: [
+                splitmix(&mut x),
+                splitmix(&mut x),
+                splitmix(&mut x),
+                splitmix(&mut x),
+            ],
             spare: None,
         }
     }
@@ -234,7 +239,11 @@ impl SyntheticSource {
         }
         let crypto = Self::is_crypto(ticker);
         let days = self.trading_days(crypto);
-        let mut rng = Rng::new(self.seed.wrapping_mul(0x9E37_79B9).wrapping_add(name_hash(ticker)));
+        let mut rng = Rng::new(
+            self.seed
+                .wrapping_mul(0x9E37_79B9)
+                .wrapping_add(name_hash(ticker)),
+        );
         let base_vol = if crypto {
             rng.range(0.028, 0.045)
         } else {
@@ -334,7 +343,10 @@ mod tests {
         let b = SyntheticSource::new(1);
         assert_eq!(a.series("SPY"), b.series("SPY"));
         assert_ne!(a.series("SPY").close, a.series("QQQ").close);
-        assert_ne!(a.series("SPY").close, SyntheticSource::new(2).series("SPY").close);
+        assert_ne!(
+            a.series("SPY").close,
+            SyntheticSource::new(2).series("SPY").close
+        );
     }
 
     #[test]
@@ -344,7 +356,11 @@ mod tests {
         let cr = src.series("BTC-USD");
         assert!(eq.len() > 6700 && eq.len() < 6900, "{}", eq.len());
         assert!(cr.len() > 9400, "{}", cr.len());
-        assert!(eq.dates.iter().all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun)));
+        assert!(
+            eq.dates
+                .iter()
+                .all(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        );
         assert_eq!(eq.last_date(), Some(default_end()));
         for s in [&eq, &cr] {
             for i in 0..s.len() {

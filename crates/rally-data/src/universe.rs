@@ -77,7 +77,11 @@ impl Universe {
 
     /// Union of several universes, in order.
     pub fn union(parts: &[Universe]) -> Universe {
-        Universe::from_symbols(parts.iter().flat_map(|u| u.tickers.iter().map(String::as_str)))
+        Universe::from_symbols(
+            parts
+                .iter()
+                .flat_map(|u| u.tickers.iter().map(String::as_str)),
+        )
     }
 }
 
@@ -97,8 +101,11 @@ mod tests {
     fn reads_symbol_column_dedups_and_keeps_order() {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("u.csv");
-        std::fs::write(&p, "#,Symbol,Name\n1,MSFT,\"Microsoft, Inc\"\n2,brk.b,B\n3,MSFT,x\n")
-            .expect("write");
+        std::fs::write(
+            &p,
+            "#,Symbol,Name\n1,MSFT,\"Microsoft, Inc\"\n2,brk.b,B\n3,MSFT,x\n",
+        )
+        .expect("write");
         let u = Universe::from_csv(&p).expect("read");
         assert_eq!(u.tickers, vec!["MSFT", "BRK-B"]);
         std::fs::write(&p, "Ticker\nMSFT\n").expect("write");

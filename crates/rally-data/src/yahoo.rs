@@ -58,7 +58,10 @@ impl YahooSource {
             message,
         };
         let to_odt = |d: NaiveDate| {
-            let secs = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(0);
+            let secs = d
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(0);
             time::OffsetDateTime::from_unix_timestamp(secs).map_err(|e| remote(e.to_string()))
         };
         let start = to_odt(start)?;
@@ -132,9 +135,19 @@ impl YahooSource {
 
 fn is_transient(e: &yf::YahooError) -> bool {
     let s = e.to_string().to_ascii_lowercase();
-    ["timed out", "timeout", "429", "too many", "500", "502", "503", "504", "connection"]
-        .iter()
-        .any(|k| s.contains(k))
+    [
+        "timed out",
+        "timeout",
+        "429",
+        "too many",
+        "500",
+        "502",
+        "503",
+        "504",
+        "connection",
+    ]
+    .iter()
+    .any(|k| s.contains(k))
 }
 
 impl Source for YahooSource {
@@ -200,5 +213,10 @@ pub fn series_from_response(
         rows_read: raw.len(),
         ..CleanReport::default()
     };
-    clean_rows(ticker, &PathBuf::from(format!("yahoo:{ticker}")), raw, report)
+    clean_rows(
+        ticker,
+        &PathBuf::from(format!("yahoo:{ticker}")),
+        raw,
+        report,
+    )
 }

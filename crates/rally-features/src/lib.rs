@@ -1,1 +1,18 @@
-//! rally-features
+//! Features and labels of the rally detector (METHOD §2, §3, §5).
+//!
+//! Pure, NaN-aware functions over slices: indicators ([`indicators`]), the
+//! tie-tolerant rolling percentile rank ([`pctrank`]), the ten base features
+//! and compression ([`FeatureFrame`]), and the RALLY_ST label with barrier
+//! auto-calibration ([`label`]).
+//!
+//! Not here: reading bars (`rally-data`), the HMM features (`rally-hmm`), or
+//! anything that fits a model.
+
+pub mod frame;
+pub mod indicators;
+pub mod label;
+pub mod pctrank;
+
+pub use frame::{BASE_FEATURES, FeatureFrame, N_BASE};
+pub use label::{Barriers, FORWARD_HORIZON, rally_labels};
+pub use pctrank::pctrank;

@@ -1,0 +1,234 @@
+//! The ten base features of METHOD §3, computed once per ticker.
+
+use serde::{Deserialize, Serialize};
+
+use crate::indicators::{ema, log_returns, rolling_max, rolling_min, rolling_std, sma, true_range};
+use crate::pctrank::pctrank;
+
+/// Number of base features.
+pub const N_BASE: usize = 10;
+
+/// Base feature names, in model column order.
+pub const BASE_FEATURES: [&str; N_BASE] = [
+    "atr_pctile",
+    "bbw_pctile",
+    "rv_pctile",
+    "range_pos",
+    "range_width",
+    "trap",
+    "trend",
+    "volume",
+    "macd",
+    "vix",
+];
+
+/// METHOD §3 parameters.
+pub const ATR_PERIOD: usize = 20;
+pub const BB_PERIOD: usize = 20;
+pub const RV_PERIOD: usize = 20;
+pub const PERCENTILE_WINDOW: usize = 252;
+pub const RANGE_PERIOD: usize = 40;
+pub const TRAP_RANGE_PERIOD: usize = 20;
+pub const TRAP_LOOKFORWARD: usize = 5;
+pub const RV_TRAP_PERCENTILE: f64 = 0.70;
+
+/// Per-bar indicators and features of one ticker, column by column.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FeatureFrame {
+    /// Log returns `r[t]` (the HMM's first observation dimension).
+    pub log_return: Vec<f64>,
+    pub atr: Vec<f64>,
+    /// Annualised realised volatility of the last 20 log returns.
+    pub rv: Vec<f64>,
+    pub sma50: Vec<f64>,
+    pub sma200: Vec<f64>,
+    /// `1 - mean(atr, bbw, rv percentiles)`; high = compressed.
+    pub compression: Vec<f64>,
+    /// The ten base features, in [`BASE_FEATURES`] order.
+    pub base: [Vec<f64>; N_BASE],
+}
+
+impl FeatureFrame {
+    /// Compute everything from adjusted bars and the as-of aligned VIX close.
+    pub fn compute(
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        volume: &[f64],
+        vix: &[f64],
+    ) -> FeatureFrame {
+        let n = close.len();
+        let r = log_returns(close);
+        let atr = sma(&true_range(high, low, close), ATR_PERIOD);
+        let sma20 = sma(close, BB_PERIOD);
+        let bbw: Vec<f64> = rolling_std(close, BB_PERIOD, 0)
+            .iter()
+            .zip(&sma20)
+            .map(|(s, m)| 4.0 * s / m)
+            .collect();
+        let sqrt252 = 252f64.sqrt();
+        let rv: Vec<f64> = rolling_std(&r, RV_PERIOD, 1)
+            .iter()
+            .map(|s| sqrt252 * s)
+            .collect();
+        let atr_c: Vec<f64> = atr.iter().zip(close).map(|(a, c)| a / c).collect();
+        let atr_p = pctrank(&atr_c, PERCENTILE_WINDOW);
+        let bbw_p = pctrank(&bbw, PERCENTILE_WINDOW);
+        let rv_p = pctrank(&rv, PERCENTILE_WINDOW);
+
+        let hh40 = rolling_max(high, RANGE_PERIOD);
+        let ll40 = rolling_min(low, RANGE_PERIOD);
+        let mut range_pos = vec![f64::NAN; n];
+        let mut range_width = vec![f64::NAN; n];
+        for t in 0..n {
+            let rng = hh40[t] - ll40[t];
+            range_pos[t] = if rng == 0.0 {
+                0.5
+            } else {
+                (close[t] - ll40[t]) / rng
+            };
+            range_width[t] = if atr[t] == 0.0 {
+                f64::NAN
+            } else {
+                rng / atr[t]
+            };
+        }
+
+        let trap = trap_feature(low, close, &rv_p);
+        let sma50 = sma(close, 50);
+        let sma200 = sma(close, 200);
+        let trend: Vec<f64> = sma50
+            .iter()
+            .zip(&sma200)
+            .map(|(a, b)| (a - b) / b)
+            .collect();
+        let v10 = sma(volume, 10);
+        let v50 = sma(volume, 50);
+        let vol: Vec<f64> = v10
+            .iter()
+            .zip(&v50)
+            .map(|(a, b)| if *b == 0.0 { 1.0 } else { a / b })
+            .collect();
+        let macd_line: Vec<f64> = ema(close, 12)
+            .iter()
+            .zip(ema(close, 26))
+            .map(|(a, b)| a - b)
+            .collect();
+        let signal = ema(&macd_line, 9);
+        let macd: Vec<f64> = (0..n)
+            .map(|t| {
+                if atr[t] == 0.0 {
+                    f64::NAN
+                } else {
+                    (macd_line[t] - signal[t]) / atr[t]
+                }
+            })
+            .collect();
+        let vix_p = pctrank(vix, PERCENTILE_WINDOW);
+        let compression: Vec<f64> = (0..n)
+            .map(|t| 1.0 - (atr_p[t] + bbw_p[t] + rv_p[t]) / 3.0)
+            .collect();
+        FeatureFrame {
+            log_return: r,
+            atr,
+            rv,
+            sma50,
+            sma200,
+            compression,
+            base: [
+                atr_p,
+                bbw_p,
+                rv_p,
+                range_pos,
+                range_width,
+                trap,
+                trend,
+                vol,
+                macd,
+                vix_p,
+            ],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.atr.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.atr.is_empty()
+    }
+
+    /// `rv_pctile` (the exhaustion exit reads it).
+    pub fn rv_pctile(&self) -> &[f64] {
+        &self.base[2]
+    }
+
+    /// Row `t` has all ten base features finite (METHOD §6 "valid").
+    pub fn is_valid(&self, t: usize) -> bool {
+        self.base.iter().all(|c| c[t].is_finite())
+    }
+
+    /// Base feature row `t`.
+    pub fn row(&self, t: usize) -> [f64; N_BASE] {
+        std::array::from_fn(|k| self.base[k][t])
+    }
+}
+
+/// METHOD §3 feature 6: a quiet breakdown below the prior 20-bar low within
+/// the last five bars that price has since closed back above.
+pub fn trap_feature(low: &[f64], close: &[f64], rv_pctile: &[f64]) -> Vec<f64> {
+    let n = close.len();
+    let ll20 = rolling_min(low, TRAP_RANGE_PERIOD);
+    let mut trap = vec![f64::NAN; n];
+    let start = TRAP_RANGE_PERIOD + TRAP_LOOKFORWARD;
+    for t in start..n {
+        let hit = (t - TRAP_LOOKFORWARD..t).any(|s| {
+            if s < TRAP_RANGE_PERIOD {
+                return false;
+            }
+            let lvl = ll20[s - 1];
+            lvl.is_finite()
+                && low[s] < lvl
+                && rv_pctile[s].is_finite()
+                && rv_pctile[s] <= RV_TRAP_PERCENTILE
+                && close[t] > lvl
+        });
+        trap[t] = if hit { 1.0 } else { 0.0 };
+    }
+    trap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_needs_quiet_breakdown_then_recovery() {
+        let n = 30;
+        let mut low = vec![10.0; n];
+        let mut close = vec![10.5; n];
+        let quiet = vec![0.5; n];
+        low[26] = 9.0; // breaks the prior 20-bar low of 10
+        close[26] = 9.5;
+        close[27] = 10.2; // back above 10
+        let t = trap_feature(&low, &close, &quiet);
+        assert!(t[..25].iter().all(|v| v.is_nan()));
+        assert_eq!(t[25], 0.0);
+        assert_eq!(t[26], 0.0); // same bar is not in [t-5, t-1]
+        assert_eq!(t[27], 1.0);
+        let panicky = vec![0.9; n];
+        assert_eq!(trap_feature(&low, &close, &panicky)[27], 0.0);
+    }
+
+    #[test]
+    fn zero_atr_and_flat_range() {
+        let n = 300;
+        let flat = vec![5.0; n];
+        let f = FeatureFrame::compute(&flat, &flat, &flat, &vec![0.0; n], &vec![20.0; n]);
+        assert_eq!(f.atr[299], 0.0);
+        assert!(f.base[4][299].is_nan(), "range_width NaN when ATR == 0");
+        assert!(f.base[8][299].is_nan(), "macd NaN when ATR == 0");
+        assert_eq!(f.base[3][299], 0.5, "range_pos 0.5 on a flat range");
+        assert_eq!(f.base[7][299], 1.0, "volume 1.0 when SMA_50(V) == 0");
+    }
+}

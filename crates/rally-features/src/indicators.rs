@@ -1,0 +1,160 @@
+//! Classic indicators over slices (METHOD §2). Output `[t]` is NaN until the
+//! window is full or when any input in it is NaN.
+//!
+//! Windows are summed directly rather than with a running sum: a running sum
+//! leaves a residue after a large value leaves the window, and METHOD needs a
+//! window of identical values (zero volume) to give exactly that value.
+
+/// `r[t] = ln(C[t]/C[t-1])`, `r[0] = NaN`.
+pub fn log_returns(close: &[f64]) -> Vec<f64> {
+    let mut r = Vec::with_capacity(close.len());
+    if !close.is_empty() {
+        r.push(f64::NAN);
+    }
+    r.extend(close.windows(2).map(|w| (w[1] / w[0]).ln()));
+    r
+}
+
+/// True range; `TR[0] = H[0] - L[0]`.
+pub fn true_range(high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+    (0..close.len())
+        .map(|t| {
+            let hl = high[t] - low[t];
+            if t == 0 {
+                hl
+            } else {
+                let pc = close[t - 1];
+                hl.max((high[t] - pc).abs()).max((low[t] - pc).abs())
+            }
+        })
+        .collect()
+}
+
+fn rolling(x: &[f64], w: usize, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let mut out = vec![f64::NAN; x.len()];
+    if w == 0 || x.len() < w {
+        return out;
+    }
+    for (t, win) in x.windows(w).enumerate() {
+        out[t + w - 1] = f(win);
+    }
+    out
+}
+
+fn sum(win: &[f64]) -> f64 {
+    // Four accumulators: the loop vectorises and the order is fixed (deterministic).
+    let mut acc = [0.0f64; 4];
+    let chunks = win.chunks_exact(4);
+    let rem = chunks.remainder();
+    for c in chunks {
+        acc[0] += c[0];
+        acc[1] += c[1];
+        acc[2] += c[2];
+        acc[3] += c[3];
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for v in rem {
+        s += v;
+    }
+    s
+}
+
+fn mean(win: &[f64]) -> f64 {
+    let first = win[0];
+    // A window of identical values gives exactly that value.
+    if win.iter().all(|v| *v == first) {
+        return first;
+    }
+    sum(win) / win.len() as f64
+}
+
+/// Simple moving average.
+pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
+    rolling(x, w, mean)
+}
+
+/// Two-pass standard deviation of each full window with `ddof` (0 = population).
+pub fn rolling_std(x: &[f64], w: usize, ddof: usize) -> Vec<f64> {
+    rolling(x, w, |win| {
+        let m = sum(win) / win.len() as f64;
+        let ss: f64 = win.iter().map(|v| (v - m) * (v - m)).sum();
+        (ss / (win.len() - ddof) as f64).sqrt()
+    })
+}
+
+/// Rolling maximum (`HH_n`).
+pub fn rolling_max(x: &[f64], w: usize) -> Vec<f64> {
+    rolling(x, w, |win| {
+        if win.iter().any(|v| v.is_nan()) {
+            f64::NAN
+        } else {
+            win.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        }
+    })
+}
+
+/// Rolling minimum (`LL_n`).
+pub fn rolling_min(x: &[f64], w: usize) -> Vec<f64> {
+    rolling(x, w, |win| {
+        if win.iter().any(|v| v.is_nan()) {
+            f64::NAN
+        } else {
+            win.iter().copied().fold(f64::INFINITY, f64::min)
+        }
+    })
+}
+
+/// `EMA_s`: `a = 2/(s+1)`, `e[0] = x[0]` (pandas `ewm(span=s, adjust=False)`).
+pub fn ema(x: &[f64], span: usize) -> Vec<f64> {
+    let a = 2.0 / (span as f64 + 1.0);
+    let mut out = Vec::with_capacity(x.len());
+    let mut prev = f64::NAN;
+    for (t, v) in x.iter().enumerate() {
+        prev = if t == 0 { *v } else { a * v + (1.0 - a) * prev };
+        out.push(prev);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sma_of_identical_values_is_exact() {
+        let x = [1e9, 0.1, 0.0, 0.0, 0.0];
+        let s = sma(&x, 3);
+        assert!(s[0].is_nan() && s[1].is_nan());
+        assert_eq!(s[4], 0.0);
+        let s = sma(&[0.1; 60], 50);
+        assert_eq!(s[59], 0.1);
+    }
+
+    #[test]
+    fn true_range_uses_previous_close_on_gaps() {
+        let tr = true_range(&[10.0, 15.0], &[9.0, 14.0], &[9.5, 14.5]);
+        assert_eq!(tr, vec![1.0, 5.5]);
+    }
+
+    #[test]
+    fn std_population_and_sample() {
+        let x = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        assert_eq!(rolling_std(&x, 8, 0)[7], 2.0);
+        assert!((rolling_std(&x, 8, 1)[7] - (32.0f64 / 7.0).sqrt()).abs() < 1e-15);
+        let r = rolling_std(&[f64::NAN, 1.0, 2.0], 2, 1);
+        assert!(r[1].is_nan());
+        assert!((r[2] - 0.5f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn ema_matches_recursion() {
+        let e = ema(&[1.0, 2.0, 3.0], 3);
+        assert_eq!(e, vec![1.0, 1.5, 2.25]);
+    }
+
+    #[test]
+    fn extremes() {
+        assert_eq!(rolling_max(&[1.0, 3.0, 2.0], 2)[2], 3.0);
+        assert_eq!(rolling_min(&[1.0, 3.0, 2.0], 2)[2], 2.0);
+    }
+}
