@@ -1,0 +1,39 @@
+//! The rally detector's state store: one SQLite database (sqlx, WAL mode, busy
+//! timeout) holding the system's open positions, its closed-trade journal,
+//! daily equity snapshots, scan runs, the signals of each scan, the alert
+//! outbox with per-backend delivery state, and the Discord users' own trade
+//! journals.
+//!
+//! The store is deliberately dumb about trading: it persists rows that the
+//! pipeline computes (the trade state machine's state is an opaque JSON
+//! string here) and guarantees atomicity and idempotence of a scan commit
+//! ([`Store::commit_scan`]). It does not compute P&L, size positions, render
+//! or send alerts (see `rally-notify`), or validate tickers.
+//!
+//! All SQL is runtime `sqlx::query`/`query_as` with bound parameters; no
+//! database is needed at compile time.
+
+mod error;
+mod export;
+mod outbox;
+mod rows;
+mod scan;
+mod store;
+mod time;
+mod users;
+
+pub use error::StoreError;
+pub use export::{EQUITY_CSV, JOURNAL_CSV};
+pub use outbox::{
+    DeadDelivery, DeliveryStatus, NewOutboxEvent, OutboxStatusCount, PendingDelivery,
+};
+pub use rows::{
+    ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow, UserRow, UserTradeRow,
+};
+pub use scan::{CommitOutcome, ScanCommit};
+pub use store::Store;
+pub use time::format_ts;
+pub use users::{NewUserTrade, TradeClose};
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,270 @@
+//! The alert outbox: events recorded durably (usually inside the scan's
+//! transaction) and their delivery state per backend.
+//!
+//! State machine per `(event, backend)`: `pending` -> `delivered` (terminal,
+//! never re-delivered) or `pending` -> `dead` after `max_attempts` failed
+//! delivery runs. A dead delivery can be revived with [`Store::requeue_dead`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Sqlite, Transaction};
+
+use crate::time::format_ts;
+use crate::{Result, Store};
+
+/// An event to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOutboxEvent {
+    /// Idempotence key, e.g. `signals:2024-05-01` or `exit:AAPL:2024-04-02`.
+    /// Enqueueing the same key twice is a no-op.
+    pub dedupe_key: String,
+    /// Event kind, for reports (`signals`, `exit`, `retrain`, `error`, `test`).
+    pub kind: String,
+    /// The serialised event (the notifier's `Event` as JSON).
+    pub payload_json: String,
+}
+
+/// Delivery status of an `(event, backend)` pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Not delivered yet; retried when due.
+    Pending,
+    /// Delivered; terminal.
+    Delivered,
+    /// Gave up after too many failed attempts.
+    Dead,
+}
+
+impl DeliveryStatus {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "delivered" => Some(Self::Delivered),
+            "dead" => Some(Self::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// A delivery that is due.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PendingDelivery {
+    /// Outbox event id.
+    pub event_id: i64,
+    /// Backend name.
+    pub backend: String,
+    /// Event kind.
+    pub kind: String,
+    /// Event dedupe key.
+    pub dedupe_key: String,
+    /// Serialised event.
+    pub payload_json: String,
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// When the event was enqueued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Delivery counts of one backend.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OutboxStatusCount {
+    /// Backend name.
+    pub backend: String,
+    /// Deliveries waiting (due or backing off).
+    pub pending: i64,
+    /// Deliveries done.
+    pub delivered: i64,
+    /// Deliveries given up.
+    pub dead: i64,
+}
+
+/// A delivery that was given up, for `scanner health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct DeadDelivery {
+    /// Outbox event id.
+    pub event_id: i64,
+    /// Backend name.
+    pub backend: String,
+    /// Event kind.
+    pub kind: String,
+    /// Event dedupe key.
+    pub dedupe_key: String,
+    /// Failed attempts.
+    pub attempts: i64,
+    /// The last error (already free of secrets: the notifier redacts them).
+    pub last_error: Option<String>,
+    /// When the event was enqueued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Inserts an event (if its dedupe key is new) and one pending delivery per
+/// backend. Returns the new event id, or `None` if the key existed.
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'static, Sqlite>,
+    ev: &NewOutboxEvent,
+    backends: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let now = format_ts(now);
+    let r = sqlx::query(
+        "INSERT OR IGNORE INTO outbox (dedupe_key, kind, payload_json, created_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(&ev.dedupe_key)
+    .bind(&ev.kind)
+    .bind(&ev.payload_json)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        // Known event: its deliveries already exist (or were decided); adding
+        // rows now could send an old event again.
+        return Ok(None);
+    }
+    let id = r.last_insert_rowid();
+    for b in backends {
+        sqlx::query(
+            "INSERT OR IGNORE INTO outbox_delivery (event_id, backend, status, attempts, next_attempt_at) \
+             VALUES (?, ?, 'pending', 0, ?)",
+        )
+        .bind(id)
+        .bind(b)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Some(id))
+}
+
+impl Store {
+    /// Enqueues one event outside a scan (retrain complete, errors, tests).
+    /// Returns the new event id, or `None` if the dedupe key already existed.
+    pub async fn enqueue_event(
+        &self,
+        ev: &NewOutboxEvent,
+        backends: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.begin_write().await?;
+        let id = insert_event(&mut tx, ev, backends, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Pending deliveries due at `now` (oldest event first), at most `limit`.
+    pub async fn pending_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingDelivery>> {
+        Ok(sqlx::query_as(
+            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, o.payload_json, d.attempts, o.created_at \
+             FROM outbox_delivery d JOIN outbox o ON o.id = d.event_id \
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
+             ORDER BY d.event_id, d.backend LIMIT ?",
+        )
+        .bind(format_ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a successful delivery. Returns `false` if it was already
+    /// delivered (or does not exist). A dead delivery that did get through
+    /// (e.g. revived by hand) becomes delivered too.
+    pub async fn mark_delivered(&self, event_id: i64, backend: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE outbox_delivery SET status = 'delivered', delivered_at = ?, last_error = NULL \
+             WHERE event_id = ? AND backend = ? AND status != 'delivered'",
+        )
+        .bind(format_ts(Utc::now()))
+        .bind(event_id)
+        .bind(backend)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records a failed delivery run: one more attempt, the error, and when to
+    /// try next. After `max_attempts` attempts the delivery is `dead`.
+    /// A delivered row is never touched. Returns the resulting status
+    /// (`None` if the row does not exist).
+    pub async fn mark_failed(
+        &self,
+        event_id: i64,
+        backend: &str,
+        err: &str,
+        next_attempt_at: DateTime<Utc>,
+        max_attempts: u32,
+    ) -> Result<Option<DeliveryStatus>> {
+        let status: Option<(String,)> = sqlx::query_as(
+            "UPDATE outbox_delivery SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, \
+             status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END \
+             WHERE event_id = ? AND backend = ? AND status = 'pending' RETURNING status",
+        )
+        .bind(err)
+        .bind(format_ts(next_attempt_at))
+        .bind(i64::from(max_attempts))
+        .bind(event_id)
+        .bind(backend)
+        .fetch_optional(&self.pool)
+        .await?;
+        match status {
+            Some((s,)) => Ok(DeliveryStatus::parse(&s)),
+            None => self.delivery_status(event_id, backend).await,
+        }
+    }
+
+    /// Current status of one delivery.
+    pub async fn delivery_status(
+        &self,
+        event_id: i64,
+        backend: &str,
+    ) -> Result<Option<DeliveryStatus>> {
+        let s: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM outbox_delivery WHERE event_id = ? AND backend = ?")
+                .bind(event_id)
+                .bind(backend)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(s.and_then(|(s,)| DeliveryStatus::parse(&s)))
+    }
+
+    /// Puts dead deliveries (all backends, or one) back to pending with a
+    /// fresh attempt budget. Returns how many were revived.
+    pub async fn requeue_dead(&self, backend: Option<&str>, now: DateTime<Utc>) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?1 \
+             WHERE status = 'dead' AND (?2 IS NULL OR backend = ?2)",
+        )
+        .bind(format_ts(now))
+        .bind(backend)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Pending / delivered / dead counts per backend, by backend name.
+    pub async fn outbox_status(&self) -> Result<Vec<OutboxStatusCount>> {
+        Ok(sqlx::query_as(
+            "SELECT backend, \
+             SUM(status = 'pending') AS pending, \
+             SUM(status = 'delivered') AS delivered, \
+             SUM(status = 'dead') AS dead \
+             FROM outbox_delivery GROUP BY backend ORDER BY backend",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Dead deliveries, newest event first.
+    pub async fn dead_events(&self) -> Result<Vec<DeadDelivery>> {
+        Ok(sqlx::query_as(
+            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, d.attempts, d.last_error, o.created_at \
+             FROM outbox_delivery d JOIN outbox o ON o.id = d.event_id \
+             WHERE d.status = 'dead' ORDER BY d.event_id DESC, d.backend",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,273 @@
+//! The atomic, idempotent scan commit and the readers of scan state.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::outbox::{NewOutboxEvent, insert_event};
+use crate::rows::{ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow};
+use crate::time::format_ts;
+use crate::{Result, Store};
+
+/// Everything one scan writes, committed together by [`Store::commit_scan`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanCommit {
+    /// The scan's as-of date (newest bar among the scanned tickers). A second
+    /// commit with the same date is a no-op.
+    pub as_of: NaiveDate,
+    /// When the scan started.
+    pub started_at: DateTime<Utc>,
+    /// When the scan finished computing; also the `created_at` of its events
+    /// and the first `next_attempt_at` of their deliveries.
+    pub finished_at: DateTime<Utc>,
+    /// Number of tickers scanned.
+    pub n_scanned: i64,
+    /// Free-form status (`ok`, `partial`, ...).
+    pub status: String,
+    /// The complete set of open positions after this scan (replaces the old set).
+    pub positions: Vec<PositionRow>,
+    /// Trades closed by this scan (duplicates by `(ticker, signal_date)` are ignored).
+    pub closed_trades: Vec<ClosedTradeRow>,
+    /// The equity snapshot of `as_of` (upserted).
+    pub equity: Option<EquitySnapshot>,
+    /// New entry signals of this scan.
+    pub signals: Vec<SignalRow>,
+    /// Alert events to enqueue (deduplicated by `dedupe_key`).
+    pub events: Vec<NewOutboxEvent>,
+    /// Names of the configured alert backends; each new event gets a pending
+    /// delivery row per backend.
+    pub backends: Vec<String>,
+}
+
+/// What [`Store::commit_scan`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// A scan with this as-of date was already committed; nothing changed.
+    AlreadyDone,
+    /// Everything was written in one transaction.
+    Committed {
+        /// Open positions now stored.
+        positions: usize,
+        /// Closed trades newly journaled.
+        closed_inserted: usize,
+        /// Signals stored.
+        signals: usize,
+        /// Outbox events newly enqueued.
+        events_enqueued: usize,
+    },
+}
+
+impl Store {
+    /// Commits one scan atomically and idempotently.
+    ///
+    /// In a single write transaction: if `scan_runs` already has `as_of`,
+    /// returns [`CommitOutcome::AlreadyDone`] and writes nothing; otherwise
+    /// replaces the open positions, journals closed trades (`INSERT OR
+    /// IGNORE`), upserts the equity snapshot, stores the signals, enqueues the
+    /// outbox events with their pending deliveries, and inserts the
+    /// `scan_runs` row last. A process killed at any point leaves either all
+    /// of it or none of it.
+    pub async fn commit_scan(&self, c: &ScanCommit) -> Result<CommitOutcome> {
+        let mut tx = self.begin_write().await?;
+
+        let done: Option<(String,)> = sqlx::query_as("SELECT as_of FROM scan_runs WHERE as_of = ?")
+            .bind(c.as_of)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            tracing::info!(as_of = %c.as_of, "scan already committed; nothing to do");
+            return Ok(CommitOutcome::AlreadyDone);
+        }
+
+        sqlx::query("DELETE FROM positions")
+            .execute(&mut *tx)
+            .await?;
+        for p in &c.positions {
+            sqlx::query(
+                "INSERT INTO positions (ticker, state_json, signal_date, entry_date, entry_fill, \
+                 shares, size, stop, target, p_rally, last_price, last_date, bars_held, updated_as_of) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&p.ticker)
+            .bind(&p.state_json)
+            .bind(p.signal_date)
+            .bind(p.entry_date)
+            .bind(p.entry_fill)
+            .bind(p.shares)
+            .bind(p.size)
+            .bind(p.stop)
+            .bind(p.target)
+            .bind(p.p_rally)
+            .bind(p.last_price)
+            .bind(p.last_date)
+            .bind(p.bars_held)
+            .bind(p.updated_as_of)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let mut closed_inserted = 0;
+        for t in &c.closed_trades {
+            let r = sqlx::query(
+                "INSERT OR IGNORE INTO closed_trades (ticker, signal_date, entry_date, exit_date, \
+                 entry_fill, exit_price, stop, target, size, shares, p_rally, reason, bars_held, \
+                 trade_return, pnl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&t.ticker)
+            .bind(t.signal_date)
+            .bind(t.entry_date)
+            .bind(t.exit_date)
+            .bind(t.entry_fill)
+            .bind(t.exit_price)
+            .bind(t.stop)
+            .bind(t.target)
+            .bind(t.size)
+            .bind(t.shares)
+            .bind(t.p_rally)
+            .bind(&t.reason)
+            .bind(t.bars_held)
+            .bind(t.trade_return)
+            .bind(t.pnl)
+            .execute(&mut *tx)
+            .await?;
+            closed_inserted += r.rows_affected() as usize;
+        }
+
+        if let Some(e) = &c.equity {
+            sqlx::query(
+                "INSERT INTO equity_snapshots (date, equity, cash, exposure, n_open) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (date) DO UPDATE SET \
+                 equity = excluded.equity, cash = excluded.cash, \
+                 exposure = excluded.exposure, n_open = excluded.n_open",
+            )
+            .bind(e.date)
+            .bind(e.equity)
+            .bind(e.cash)
+            .bind(e.exposure)
+            .bind(e.n_open)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        for s in &c.signals {
+            // REPLACE: the as-of gate above makes a conflict impossible unless a
+            // caller passes the same ticker twice; the last one wins.
+            sqlx::query(
+                "INSERT OR REPLACE INTO signals (as_of, ticker, p_rally, compression, price, stop, \
+                 target, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(s.as_of)
+            .bind(&s.ticker)
+            .bind(s.p_rally)
+            .bind(s.compression)
+            .bind(s.price)
+            .bind(s.stop)
+            .bind(s.target)
+            .bind(s.size)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let mut events_enqueued = 0;
+        for ev in &c.events {
+            if insert_event(&mut tx, ev, &c.backends, c.finished_at)
+                .await?
+                .is_some()
+            {
+                events_enqueued += 1;
+            }
+        }
+
+        sqlx::query(
+            "INSERT INTO scan_runs (as_of, started_at, finished_at, n_scanned, n_signals, status) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(c.as_of)
+        .bind(format_ts(c.started_at))
+        .bind(format_ts(c.finished_at))
+        .bind(c.n_scanned)
+        .bind(c.signals.len() as i64)
+        .bind(&c.status)
+        .execute(&mut *tx)
+        .await?;
+
+        tx.commit().await?;
+        let outcome = CommitOutcome::Committed {
+            positions: c.positions.len(),
+            closed_inserted,
+            signals: c.signals.len(),
+            events_enqueued,
+        };
+        tracing::info!(as_of = %c.as_of, ?outcome, "scan committed");
+        Ok(outcome)
+    }
+
+    /// The system's open positions, by ticker.
+    pub async fn open_positions(&self) -> Result<Vec<PositionRow>> {
+        Ok(sqlx::query_as("SELECT * FROM positions ORDER BY ticker")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Closed trades, newest exit first (ties by ticker), at most `limit`
+    /// (`None` = all).
+    pub async fn closed_trades(&self, limit: Option<u32>) -> Result<Vec<ClosedTradeRow>> {
+        Ok(sqlx::query_as(
+            "SELECT ticker, signal_date, entry_date, exit_date, entry_fill, exit_price, stop, \
+             target, size, shares, p_rally, reason, bars_held, trade_return, pnl \
+             FROM closed_trades ORDER BY exit_date DESC, ticker ASC, signal_date DESC LIMIT ?",
+        )
+        .bind(limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The last `last_n` equity snapshots (`None` = all), oldest first.
+    pub async fn equity_history(&self, last_n: Option<u32>) -> Result<Vec<EquitySnapshot>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM (SELECT * FROM equity_snapshots ORDER BY date DESC LIMIT ?) \
+             ORDER BY date ASC",
+        )
+        .bind(last_n.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Signals of the latest committed scan, highest P(rally) first. Empty if
+    /// the latest scan had no signals (older signals are not stale-served).
+    pub async fn latest_signals(&self) -> Result<Vec<SignalRow>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM signals WHERE as_of = \
+             (SELECT COALESCE((SELECT MAX(as_of) FROM scan_runs), (SELECT MAX(as_of) FROM signals))) \
+             ORDER BY p_rally DESC, ticker ASC",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Signals of one as-of date, highest P(rally) first.
+    pub async fn signals_on(&self, as_of: NaiveDate) -> Result<Vec<SignalRow>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM signals WHERE as_of = ? ORDER BY p_rally DESC, ticker ASC",
+        )
+        .bind(as_of)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The newest committed scan run.
+    pub async fn last_scan_run(&self) -> Result<Option<ScanRun>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM scan_runs ORDER BY as_of DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The scan run of one as-of date, if committed.
+    pub async fn scan_run(&self, as_of: NaiveDate) -> Result<Option<ScanRun>> {
+        Ok(sqlx::query_as("SELECT * FROM scan_runs WHERE as_of = ?")
+            .bind(as_of)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}

@@ -1,0 +1,739 @@
+//! Integration tests against real SQLite files in temporary directories.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use rally_store::*;
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn t(h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 1, h, 0, 0).unwrap()
+}
+
+async fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("models/rally.db").to_str().unwrap())
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+fn position(ticker: &str, as_of: &str) -> PositionRow {
+    PositionRow {
+        ticker: ticker.into(),
+        state_json: format!(r#"{{"state":"open","ticker":"{ticker}"}}"#),
+        signal_date: d("2024-04-29"),
+        entry_date: Some(d("2024-04-30")),
+        entry_fill: Some(101.25),
+        shares: Some(12.0),
+        size: 0.1,
+        stop: 95.0,
+        target: 115.5,
+        p_rally: 0.62,
+        last_price: 103.0,
+        last_date: d(as_of),
+        bars_held: 2,
+        updated_as_of: d(as_of),
+    }
+}
+
+fn closed(ticker: &str, signal: &str, exit: &str, pnl: f64) -> ClosedTradeRow {
+    ClosedTradeRow {
+        ticker: ticker.into(),
+        signal_date: d(signal),
+        entry_date: d(signal) + Duration::days(1),
+        exit_date: d(exit),
+        entry_fill: 50.0,
+        exit_price: 55.0,
+        stop: 47.0,
+        target: 56.0,
+        size: 0.1,
+        shares: 20.0,
+        p_rally: 0.7,
+        reason: "target, then \"exhaustion\"".into(),
+        bars_held: 5,
+        trade_return: 0.1,
+        pnl,
+    }
+}
+
+fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
+    ScanCommit {
+        as_of: d(as_of),
+        started_at: t(21),
+        finished_at: t(22),
+        n_scanned: 40,
+        status: "ok".into(),
+        positions: tickers.iter().map(|x| position(x, as_of)).collect(),
+        closed_trades: vec![closed("MSFT", "2024-04-01", as_of, 100.0)],
+        equity: Some(EquitySnapshot {
+            date: d(as_of),
+            equity: 101_000.0,
+            cash: 80_000.0,
+            exposure: 21_000.0,
+            n_open: tickers.len() as i64,
+        }),
+        signals: vec![
+            SignalRow {
+                as_of: d(as_of),
+                ticker: "NVDA".into(),
+                p_rally: 0.71,
+                compression: 0.05,
+                price: 900.0,
+                stop: 860.0,
+                target: 990.0,
+                size: 0.08,
+            },
+            SignalRow {
+                as_of: d(as_of),
+                ticker: "AMD".into(),
+                p_rally: 0.66,
+                compression: 0.07,
+                price: 150.0,
+                stop: 140.0,
+                target: 170.0,
+                size: 0.07,
+            },
+        ],
+        events: vec![NewOutboxEvent {
+            dedupe_key: format!("signals:{as_of}"),
+            kind: "signals".into(),
+            payload_json: "{}".into(),
+        }],
+        backends: vec!["discord".into(), "webhook".into()],
+    }
+}
+
+/// Every table's full contents as text, for before/after comparisons.
+async fn dump(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in [
+        "scan_runs",
+        "positions",
+        "closed_trades",
+        "equity_snapshots",
+        "signals",
+        "outbox",
+        "outbox_delivery",
+        "users",
+        "user_trades",
+    ] {
+        let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        use sqlx::{Column, Row, ValueRef};
+        for r in rows {
+            let mut line = format!("{table}:");
+            for (i, c) in r.columns().iter().enumerate() {
+                let raw = r.try_get_raw(i).unwrap();
+                let v = if raw.is_null() {
+                    "NULL".to_string()
+                } else if let Ok(s) = r.try_get::<String, _>(i) {
+                    s
+                } else if let Ok(x) = r.try_get::<i64, _>(i) {
+                    x.to_string()
+                } else {
+                    r.try_get::<f64, _>(i).unwrap().to_string()
+                };
+                line.push_str(&format!(" {}={v}", c.name()));
+            }
+            out.push(line);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn open_creates_dirs_wal_and_schema() {
+    let (dir, store) = fresh().await;
+    assert!(dir.path().join("models/rally.db").exists());
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode.to_lowercase(), "wal");
+    let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert!(busy >= 5000, "busy timeout {busy}");
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let names: Vec<_> = tables.into_iter().map(|(n,)| n).collect();
+    for want in [
+        "closed_trades",
+        "equity_snapshots",
+        "outbox",
+        "outbox_delivery",
+        "positions",
+        "scan_runs",
+        "signals",
+        "user_trades",
+        "users",
+    ] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "missing {want} in {names:?}"
+        );
+    }
+    store.close().await;
+    // Reopening applies no migration twice.
+    let again = Store::open(dir.path().join("models/rally.db").to_str().unwrap())
+        .await
+        .unwrap();
+    assert!(again.last_scan_run().await.unwrap().is_none());
+    // sqlite: URLs work too.
+    let url = format!("sqlite://{}", dir.path().join("other/x.db").display());
+    Store::open(&url).await.unwrap();
+    assert!(dir.path().join("other/x.db").exists());
+    assert!(matches!(
+        Store::open("postgres://user:hunter2@host/db").await,
+        Err(StoreError::UnsupportedUrl(m)) if !m.contains("hunter2")
+    ));
+}
+
+#[tokio::test]
+async fn default_url_resolution() {
+    // `set_var` is unsafe in edition 2024 (and racy across test threads), so
+    // only the unset branch is checked, when the environment allows it.
+    let base = std::path::Path::new("/srv/rally");
+    if std::env::var("DATABASE_URL").is_err() {
+        assert_eq!(Store::default_url(base), "/srv/rally/models/rally.db");
+    }
+}
+
+#[tokio::test]
+async fn commit_scan_is_idempotent_and_readable() {
+    let (_dir, store) = fresh().await;
+    let c = commit("2024-05-01", &["AAPL", "TSLA"]);
+    let first = store.commit_scan(&c).await.unwrap();
+    assert_eq!(
+        first,
+        CommitOutcome::Committed {
+            positions: 2,
+            closed_inserted: 1,
+            signals: 2,
+            events_enqueued: 1
+        }
+    );
+    let before = dump(&store).await;
+    assert!(!before.is_empty());
+
+    // Same as-of again, even with different content: nothing changes.
+    let mut c2 = commit("2024-05-01", &["XOM"]);
+    c2.finished_at = t(23);
+    assert_eq!(
+        store.commit_scan(&c2).await.unwrap(),
+        CommitOutcome::AlreadyDone
+    );
+    assert_eq!(
+        store.commit_scan(&c).await.unwrap(),
+        CommitOutcome::AlreadyDone
+    );
+    assert_eq!(dump(&store).await, before);
+
+    // Readers return exactly what went in.
+    assert_eq!(store.open_positions().await.unwrap(), c.positions);
+    assert_eq!(
+        store.closed_trades(Some(10)).await.unwrap(),
+        c.closed_trades
+    );
+    assert_eq!(
+        store.equity_history(Some(30)).await.unwrap(),
+        vec![c.equity.clone().unwrap()]
+    );
+    let sigs = store.latest_signals().await.unwrap();
+    assert_eq!(
+        sigs.iter().map(|s| s.ticker.as_str()).collect::<Vec<_>>(),
+        ["NVDA", "AMD"]
+    );
+    let run = store.last_scan_run().await.unwrap().unwrap();
+    assert_eq!(run.as_of, d("2024-05-01"));
+    assert_eq!(run.n_signals, 2);
+    assert_eq!(run.started_at, t(21));
+    assert_eq!(run.finished_at, t(22));
+
+    // Next day: positions replaced, journal deduplicated, equity accumulates.
+    let mut next = commit("2024-05-02", &["TSLA"]);
+    next.closed_trades
+        .push(closed("AAPL", "2024-04-29", "2024-05-02", -20.0));
+    next.signals.clear();
+    let out = store.commit_scan(&next).await.unwrap();
+    assert_eq!(
+        out,
+        CommitOutcome::Committed {
+            positions: 1,
+            closed_inserted: 1,
+            signals: 0,
+            events_enqueued: 1
+        }
+    );
+    let pos = store.open_positions().await.unwrap();
+    assert_eq!(pos.len(), 1);
+    assert_eq!(pos[0].ticker, "TSLA");
+    let journal = store.closed_trades(None).await.unwrap();
+    assert_eq!(journal.len(), 2, "MSFT journaled once");
+    assert_eq!(journal[0].ticker, "AAPL", "newest exit first");
+    assert_eq!(store.closed_trades(Some(1)).await.unwrap().len(), 1);
+    let eq = store.equity_history(Some(1)).await.unwrap();
+    assert_eq!(eq.len(), 1);
+    assert_eq!(eq[0].date, d("2024-05-02"));
+    assert_eq!(store.equity_history(None).await.unwrap().len(), 2);
+    // The latest scan had no signals: /signals shows none rather than stale ones.
+    assert!(store.latest_signals().await.unwrap().is_empty());
+    assert_eq!(store.signals_on(d("2024-05-01")).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn failed_commit_leaves_nothing() {
+    let (_dir, store) = fresh().await;
+    store
+        .commit_scan(&commit("2024-05-01", &["AAPL"]))
+        .await
+        .unwrap();
+    let before = dump(&store).await;
+    // A NULL-violating row in the middle makes the transaction fail after
+    // positions were already deleted and re-inserted inside it.
+    let mut bad = commit("2024-05-02", &["TSLA", "XOM"]);
+    bad.equity = None;
+    bad.signals[1].p_rally = f64::NAN; // SQLite stores NaN as NULL -> NOT NULL fails
+    assert!(store.commit_scan(&bad).await.is_err());
+    assert_eq!(dump(&store).await, before);
+    assert!(store.scan_run(d("2024-05-02")).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn outbox_state_transitions() {
+    let (_dir, store) = fresh().await;
+    store
+        .commit_scan(&commit("2024-05-01", &["AAPL"]))
+        .await
+        .unwrap();
+    let now = t(22);
+    let due = store.pending_deliveries(now, 100).await.unwrap();
+    assert_eq!(due.len(), 2);
+    assert_eq!(
+        due.iter().map(|p| p.backend.as_str()).collect::<Vec<_>>(),
+        ["discord", "webhook"]
+    );
+    let id = due[0].event_id;
+    assert_eq!(due[0].kind, "signals");
+    assert_eq!(due[0].dedupe_key, "signals:2024-05-01");
+    // Not yet due before creation time.
+    assert!(
+        store
+            .pending_deliveries(t(21), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Success is terminal.
+    assert!(store.mark_delivered(id, "discord").await.unwrap());
+    assert!(!store.mark_delivered(id, "discord").await.unwrap());
+    assert_eq!(
+        store
+            .mark_failed(id, "discord", "late failure", now, 3)
+            .await
+            .unwrap(),
+        Some(DeliveryStatus::Delivered)
+    );
+    assert_eq!(
+        store.delivery_status(id, "discord").await.unwrap(),
+        Some(DeliveryStatus::Delivered)
+    );
+
+    // Failures back off, then die after max attempts.
+    let later = now + Duration::minutes(5);
+    assert_eq!(
+        store
+            .mark_failed(id, "webhook", "HTTP 503", later, 3)
+            .await
+            .unwrap(),
+        Some(DeliveryStatus::Pending)
+    );
+    assert!(
+        store.pending_deliveries(now, 100).await.unwrap().is_empty(),
+        "backing off"
+    );
+    let due = store.pending_deliveries(later, 100).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].attempts, 1);
+    store
+        .mark_failed(id, "webhook", "HTTP 503", later, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .mark_failed(id, "webhook", "HTTP 500", later, 3)
+            .await
+            .unwrap(),
+        Some(DeliveryStatus::Dead)
+    );
+    assert!(
+        store
+            .pending_deliveries(later + Duration::days(1), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let dead = store.dead_events().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(dead[0].last_error.as_deref(), Some("HTTP 500"));
+
+    let counts = store.outbox_status().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            OutboxStatusCount {
+                backend: "discord".into(),
+                pending: 0,
+                delivered: 1,
+                dead: 0
+            },
+            OutboxStatusCount {
+                backend: "webhook".into(),
+                pending: 0,
+                delivered: 0,
+                dead: 1
+            },
+        ]
+    );
+
+    // Dedupe: enqueueing the same key again does nothing.
+    let ev = NewOutboxEvent {
+        dedupe_key: "signals:2024-05-01".into(),
+        kind: "signals".into(),
+        payload_json: "{}".into(),
+    };
+    assert_eq!(
+        store
+            .enqueue_event(&ev, &["discord".into()], now)
+            .await
+            .unwrap(),
+        None
+    );
+    let ev2 = NewOutboxEvent {
+        dedupe_key: "retrain:2024-05-05".into(),
+        ..ev
+    };
+    assert!(
+        store
+            .enqueue_event(&ev2, &["discord".into()], now)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.pending_deliveries(now, 100).await.unwrap().len(), 1);
+
+    // A dead delivery can be revived by an operator.
+    assert_eq!(store.requeue_dead(Some("webhook"), now).await.unwrap(), 1);
+    assert_eq!(store.pending_deliveries(now, 100).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn users_are_isolated_and_fifo() {
+    let (_dir, store) = fresh().await;
+    let alice = "111";
+    let bob = "222";
+    let u = store.ensure_user(alice).await.unwrap();
+    assert_eq!(u.capital, None);
+    assert_eq!(store.ensure_user(alice).await.unwrap(), u, "idempotent");
+    assert_eq!(
+        store.set_capital(alice, 10_000.0).await.unwrap().capital,
+        Some(10_000.0)
+    );
+    assert!(matches!(
+        store.set_capital(alice, -1.0).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store.set_capital(alice, f64::INFINITY).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(
+        store.user(alice).await.unwrap().unwrap().capital,
+        Some(10_000.0)
+    );
+
+    let entry = |user: &str, price: f64, h: u32| NewUserTrade {
+        user_id: user.into(),
+        ticker: "AAPL".into(),
+        entry_price: price,
+        size: 0.1,
+        stop: Some(price * 0.95),
+        target: None,
+        entered_at: t(h),
+    };
+    // Inserted out of time order: FIFO is by entry time.
+    let second = store
+        .insert_user_trade(&entry(alice, 110.0, 12))
+        .await
+        .unwrap();
+    let first = store
+        .insert_user_trade(&entry(alice, 100.0, 10))
+        .await
+        .unwrap();
+    let bobs = store.insert_user_trade(&entry(bob, 90.0, 9)).await.unwrap();
+    assert!(
+        store.user(bob).await.unwrap().is_some(),
+        "registered on first use"
+    );
+    assert!(
+        store
+            .insert_user_trade(&entry(alice, 0.0, 9))
+            .await
+            .is_err()
+    );
+
+    let open = store.open_user_trades(alice, "AAPL").await.unwrap();
+    assert_eq!(
+        open.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first.id, second.id]
+    );
+    assert_eq!(
+        store.open_user_trades(bob, "AAPL").await.unwrap(),
+        vec![bobs.clone()]
+    );
+
+    let close = TradeClose {
+        exit_price: 120.0,
+        exited_at: t(15),
+        notes: Some("took profit".into()),
+        pnl_pct: Some(20.0),
+        pnl_usd: Some(200.0),
+    };
+    // Bob cannot close Alice's trade, even knowing its id.
+    assert!(
+        store
+            .close_user_trade(first.id, bob, &close)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.open_user_trades(alice, "AAPL").await.unwrap().len() == 2);
+    let closed = store
+        .close_user_trade(first.id, alice, &close)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.exit_price, Some(120.0));
+    assert_eq!(closed.exited_at, Some(t(15)));
+    assert!(!closed.is_open());
+    // Closing twice is refused.
+    assert!(
+        store
+            .close_user_trade(first.id, alice, &close)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // FIFO close picks the oldest remaining lot.
+    let fifo = store
+        .close_oldest_user_trade(alice, "AAPL", |open| TradeClose {
+            pnl_pct: Some((120.0 / open.entry_price - 1.0) * 100.0),
+            ..close.clone()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fifo.id, second.id);
+    assert!(
+        store
+            .close_oldest_user_trade(alice, "AAPL", |_| close.clone())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let hist = store.user_trades(alice, None, None).await.unwrap();
+    assert_eq!(hist.len(), 2);
+    assert!(hist.iter().all(|r| r.user_id == alice));
+    assert_eq!(hist[0].id, second.id, "newest entry first");
+    assert_eq!(
+        store
+            .user_trades(alice, Some("MSFT"), None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        store
+            .user_trades(alice, Some("AAPL"), Some(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.user_trades(bob, None, Some(10)).await.unwrap(),
+        vec![bobs]
+    );
+
+    assert_eq!(store.user_closed_since(alice, None).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .user_closed_since(alice, Some(t(15)))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
+            .user_closed_since(alice, Some(t(16)))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(store.user_closed_since(bob, None).await.unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_do_not_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("models/rally.db").display().to_string();
+    Store::open(&path).await.unwrap();
+    // Separate stores (separate pools) on one file, as the bot and the scanner.
+    let mut handles = Vec::new();
+    for task in 0..8u32 {
+        let path = path.clone();
+        handles.push(tokio::spawn(async move {
+            let store = Store::open(&path).await.unwrap();
+            let user = format!("user{}", task % 3);
+            for i in 0..25u32 {
+                store.ensure_user(&user).await.unwrap();
+                store
+                    .insert_user_trade(&NewUserTrade {
+                        user_id: user.clone(),
+                        ticker: "SPY".into(),
+                        entry_price: 100.0 + f64::from(i),
+                        size: 0.05,
+                        stop: None,
+                        target: None,
+                        entered_at: t(10) + Duration::seconds(i64::from(task * 100 + i)),
+                    })
+                    .await
+                    .unwrap();
+                if i % 2 == 1 {
+                    store
+                        .close_oldest_user_trade(&user, "SPY", |_| TradeClose {
+                            exit_price: 101.0,
+                            exited_at: t(20),
+                            notes: None,
+                            pnl_pct: None,
+                            pnl_usd: None,
+                        })
+                        .await
+                        .unwrap()
+                        .unwrap();
+                }
+                let day = d("2024-01-01") + Duration::days(i64::from(task * 25 + i));
+                store
+                    .commit_scan(&commit(&day.to_string(), &["AAPL"]))
+                    .await
+                    .unwrap();
+                store.outbox_status().await.unwrap();
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let store = Store::open(&path).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM user_trades")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 200);
+    let (open,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM user_trades WHERE exit_price IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(open, 200 - 8 * 12);
+    let (runs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scan_runs")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(runs, 200);
+}
+
+#[tokio::test]
+async fn csv_exports_are_deterministic() {
+    let (dir, store) = fresh().await;
+    let models = dir.path().join("models");
+    // Empty state exports headers only.
+    store.export_all(&models).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(models.join(EQUITY_CSV)).unwrap(),
+        "date,equity,cash,exposure,n_open\n"
+    );
+    let mut c = commit("2024-05-01", &["AAPL"]);
+    c.closed_trades
+        .push(closed("AAPL", "2024-04-02", "2024-04-20", 12.5));
+    store.commit_scan(&c).await.unwrap();
+    store
+        .commit_scan(&commit("2024-05-02", &["AAPL"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .export_journal_csv(&models.join(JOURNAL_CSV))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .export_equity_csv(&models.join(EQUITY_CSV))
+            .await
+            .unwrap(),
+        2
+    );
+    let journal = std::fs::read_to_string(models.join(JOURNAL_CSV)).unwrap();
+    let lines: Vec<_> = journal.lines().collect();
+    assert_eq!(
+        lines[0],
+        "ticker,signal_date,entry_date,exit_date,entry_fill,exit_price,stop,target,size,shares,p_rally,reason,bars_held,return,pnl"
+    );
+    assert_eq!(
+        lines[1],
+        "AAPL,2024-04-02,2024-04-03,2024-04-20,50,55,47,56,0.1,20,0.7,\"target, then \"\"exhaustion\"\"\",5,0.1,12.5"
+    );
+    assert!(lines[2].starts_with("MSFT,2024-04-01,2024-04-02,2024-05-01,"));
+    let equity = std::fs::read_to_string(models.join(EQUITY_CSV)).unwrap();
+    assert_eq!(
+        equity,
+        "date,equity,cash,exposure,n_open\n2024-05-01,101000,80000,21000,1\n2024-05-02,101000,80000,21000,1\n"
+    );
+    // Re-export is byte-identical and leaves no temp files behind.
+    store.export_all(&models).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(models.join(JOURNAL_CSV)).unwrap(),
+        journal
+    );
+    let mut names: Vec<_> = std::fs::read_dir(&models)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".csv") || n.starts_with(".tmp"))
+        .collect();
+    names.sort();
+    assert_eq!(names, [EQUITY_CSV, JOURNAL_CSV]);
+}
