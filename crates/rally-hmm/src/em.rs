@@ -8,6 +8,11 @@
 //! emissions and the scale factors is stored. All buffers are allocated once
 //! per fit.
 
+// Fixed-size `k`/`d` index loops mirror the formulas (and unroll fully);
+// iterator rewrites of them would only obscure the maths.
+#![allow(clippy::needless_range_loop)]
+
+use crate::fastexp;
 use crate::{COVARS_PRIOR, HmmError, HmmParams, MAX_ITER, N_DIM, N_STATES, TOL};
 
 const K: usize = N_STATES;
@@ -42,9 +47,11 @@ impl Emission {
         }
     }
 
-    /// Scaled emissions `exp(ln b_k(z) - max_k ln b_k(z))` and the max itself.
+    /// Log emissions shifted by their row maximum, `ln b_k(z) - max_k ln b_k(z)`,
+    /// and that maximum. Exponentiating the first gives emissions scaled so
+    /// the largest is exactly 1 (no underflow of the whole row).
     #[inline(always)]
-    pub(crate) fn scaled(&self, z: &[f64; D]) -> ([f64; K], f64) {
+    pub(crate) fn log_shifted(&self, z: &[f64; D]) -> ([f64; K], f64) {
         let mut lb = [0.0; K];
         for k in 0..K {
             let mut q = 0.0;
@@ -55,7 +62,7 @@ impl Emission {
             lb[k] = self.lognorm[k] - q;
         }
         let m = lb[0].max(lb[1]).max(lb[2]);
-        ([(lb[0] - m).exp(), (lb[1] - m).exp(), (lb[2] - m).exp()], m)
+        ([lb[0] - m, lb[1] - m, lb[2] - m], m)
     }
 }
 
@@ -121,15 +128,24 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
     let em = Emission::new(&m.means, &m.covars);
     let a = &m.trans;
 
+    // Emissions first, for all rows: they do not depend on the recursion, and
+    // doing them as one flat buffer lets the exponentials vectorise.
+    let mut offset = 0.0;
+    for (zt, et) in z.iter().zip(w.emis.iter_mut()) {
+        let (lb, mx) = em.log_shifted(zt);
+        *et = lb;
+        offset += mx;
+    }
+    fastexp::exp_in_place(w.emis.as_flattened_mut());
+
     // Forward. ln p = sum_t (ln c[t] + max_t); the logs of the scale factors
     // are taken on a running product, flushed before it can over/underflow,
     // which saves one `ln` per row.
-    let mut offset = 0.0;
     let mut log_c = 0.0;
     let mut prod = 1.0;
     let mut prev = [0.0; K];
     for t in 0..n {
-        let (e, mx) = em.scaled(&z[t]);
+        let e = w.emis[t];
         let pred = if t == 0 {
             m.start
         } else {
@@ -146,9 +162,7 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
         let inv = 1.0 / c;
         prev = [u[0] * inv, u[1] * inv, u[2] * inv];
         w.alpha[t] = prev;
-        w.emis[t] = e;
         w.inv_c[t] = inv;
-        offset += mx;
         prod *= c;
         if !(1e-150..=1e150).contains(&prod) {
             log_c += prod.ln();

@@ -2,6 +2,7 @@
 
 use crate::HmmParams;
 use crate::em::Emission;
+use crate::fastexp;
 
 /// Causal normalised forward filter over the whole series:
 /// `alpha[t] = P(state_t | o[first..=t])`.
@@ -25,17 +26,30 @@ pub fn filter(p: &HmmParams, obs: &[[f64; 2]]) -> Vec<[f64; 3]> {
         }
         q
     };
-    let mut out = Vec::with_capacity(obs.len());
+    // Pass 1: shifted log emissions of every usable row (independent of the
+    // recursion); pass 2: one vectorised exp over the buffer (NaN stays NaN);
+    // pass 3: the recursion itself, in place.
+    let usable = |o: &[f64; 2]| o[0].is_finite() && o[1].is_finite();
+    let mut out: Vec<[f64; 3]> = obs
+        .iter()
+        .map(|o| {
+            if usable(o) {
+                let z = [(o[0] - p.mu[0]) / p.sd[0], (o[1] - p.mu[1]) / p.sd[1]];
+                // Only ratios of the densities matter: shift by the row maximum.
+                em.log_shifted(&z).0
+            } else {
+                [f64::NAN; 3]
+            }
+        })
+        .collect();
+    fastexp::exp_in_place(out.as_flattened_mut());
     let mut prev: Option<[f64; 3]> = None;
-    for o in obs {
-        if !(o[0].is_finite() && o[1].is_finite()) {
-            out.push([f64::NAN; 3]);
+    for (o, row) in obs.iter().zip(out.iter_mut()) {
+        if !usable(o) {
             prev = prev.map(|pr| step(&pr));
             continue;
         }
-        let z = [(o[0] - p.mu[0]) / p.sd[0], (o[1] - p.mu[1]) / p.sd[1]];
-        // Only ratios of the densities matter: shift by the per-row maximum.
-        let (e, _) = em.scaled(&z);
+        let e = *row;
         let pred = match &prev {
             None => p.startprob,
             Some(pr) => step(pr),
@@ -43,7 +57,7 @@ pub fn filter(p: &HmmParams, obs: &[[f64; 2]]) -> Vec<[f64; 3]> {
         let u = [pred[0] * e[0], pred[1] * e[1], pred[2] * e[2]];
         let s = u[0] + u[1] + u[2];
         let al = [u[0] / s, u[1] / s, u[2] / s];
-        out.push(al);
+        *row = al;
         prev = Some(al);
     }
     out

@@ -13,6 +13,7 @@ selection, no choice of fit window (the caller slices it), no I/O.
 "#]
 
 mod em;
+mod fastexp;
 mod filter;
 mod obs;
 
