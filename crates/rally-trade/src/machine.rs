@@ -370,11 +370,12 @@ pub fn step(book: Book, bar: &BarInput, allow_signal: bool, cfg: &TradeConfig) -
     let in_position = matches!(state, TradeState::Open { .. });
 
     // 4. new signal if flat
-    if matches!(state, TradeState::Flat) && allow_signal {
-        if let Some(signal) = signal_check(bar, equity, cfg) {
-            events.push(Event::Signal(signal));
-            state = TradeState::Pending { signal };
-        }
+    if matches!(state, TradeState::Flat)
+        && allow_signal
+        && let Some(signal) = signal_check(bar, equity, cfg)
+    {
+        events.push(Event::Signal(signal));
+        state = TradeState::Pending { signal };
     }
 
     StepOutput {
