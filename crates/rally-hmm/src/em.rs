@@ -104,11 +104,11 @@ struct Stats {
 /// Preallocated E-step buffers.
 #[derive(Debug)]
 struct Work {
-    /// Normalised forward variables.
+    /// Scaled forward variables (each row sums to [1, 2)).
     alpha: Vec<[f64; K]>,
     /// Emissions scaled by the per-row maximum.
     emis: Vec<[f64; K]>,
-    /// `1 / c[t]`, the inverse forward scale factors.
+    /// `1 / c[t]`, the inverse forward scale factors (powers of two).
     inv_c: Vec<f64>,
 }
 
@@ -120,6 +120,15 @@ impl Work {
             inv_c: vec![0.0; n],
         }
     }
+}
+
+/// `(2^-floor(log2 s), floor(log2 s))` for `s > 0`, from the exponent bits.
+/// Zero/subnormal or non-finite `s` give garbage that stays non-finite or
+/// zero downstream and is caught as a degenerate fit.
+#[inline(always)]
+fn pow2_floor_inv(s: f64) -> (f64, i64) {
+    let e = (((s.to_bits() >> 52) & 0x7ff) as i64).clamp(1, 2046);
+    (f64::from_bits(((2046 - e) as u64) << 52), e - 1023)
 }
 
 /// E-step: returns the full log-likelihood `ln p(z | m)` and fills `st`.
@@ -138,11 +147,13 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
     }
     fastexp::exp_in_place(w.emis.as_flattened_mut());
 
-    // Forward. ln p = sum_t (ln c[t] + max_t); the logs of the scale factors
-    // are taken on a running product, flushed before it can over/underflow,
-    // which saves one `ln` per row.
-    let mut log_c = 0.0;
-    let mut prod = 1.0;
+    // Forward, scaled by powers of two: c[t] = 2^floor(log2 sum_k u[t][k]).
+    // Any positive scale factors give a valid scaled forward-backward as long
+    // as the backward pass reuses them; powers of two make the scaling exact
+    // and division-free on the recursion's critical path, and the
+    // log-likelihood needs no per-row `ln`:
+    //   ln p(z) = sum_t max_t + ln2·sum_t log2 c[t] + ln(sum_k alpha_hat[T-1][k]).
+    let mut log2_c: i64 = 0;
     let mut prev = [0.0; K];
     for t in 0..n {
         let e = w.emis[t];
@@ -158,18 +169,14 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
             p
         };
         let u = [pred[0] * e[0], pred[1] * e[1], pred[2] * e[2]];
-        let c = u[0] + u[1] + u[2];
-        let inv = 1.0 / c;
+        let (inv, l2) = pow2_floor_inv(u[0] + u[1] + u[2]);
         prev = [u[0] * inv, u[1] * inv, u[2] * inv];
         w.alpha[t] = prev;
         w.inv_c[t] = inv;
-        prod *= c;
-        if !(1e-150..=1e150).contains(&prod) {
-            log_c += prod.ln();
-            prod = 1.0;
-        }
+        log2_c += l2;
     }
-    let loglik = offset + log_c + prod.ln();
+    let last = prev[0] + prev[1] + prev[2];
+    let loglik = offset + std::f64::consts::LN_2 * log2_c as f64 + last.ln();
 
     // Backward, fused with the posterior, pair-sum and moment accumulation.
     *st = Stats::default();
@@ -467,6 +474,8 @@ mod tests {
                 .product::<f64>()
         };
         let mut total = 0.0;
+        let mut gamma_bf = [0.0; 3];
+        let mut xi_bf = [[0.0; 3]; 3];
         for path in 0..81usize {
             let s = [path % 3, (path / 3) % 3, (path / 9) % 3, path / 27];
             let mut p = m.start[s[0]] * dens(s[0], &z[0]);
@@ -474,18 +483,31 @@ mod tests {
                 p *= m.trans[s[t - 1]][s[t]] * dens(s[t], &z[t]);
             }
             total += p;
+            for t in 0..4 {
+                gamma_bf[s[t]] += p;
+                if t < 3 {
+                    xi_bf[s[t]][s[t + 1]] += p;
+                }
+            }
         }
         let mut w = Work::new(4);
         let mut st = Stats::default();
         let ll = e_step(&z, &m, &mut w, &mut st);
         assert!((ll - total.ln()).abs() < 1e-12, "{ll} vs {}", total.ln());
-        // Posteriors sum to the number of rows; pair sums to rows - 1.
-        assert!((st.s0.iter().sum::<f64>() - 4.0).abs() < 1e-12);
-        let xi: f64 = (0..3)
-            .flat_map(|i| (0..3).map(move |j| (i, j)))
-            .map(|(i, j)| m.trans[i][j] * st.xi[i][j])
-            .sum();
-        assert!((xi - 3.0).abs() < 1e-12);
+        // Posteriors summed over rows, and the M-step transition rows (pair
+        // sums are only defined up to a constant, which the row
+        // normalisation removes).
+        for k in 0..3 {
+            assert!((st.s0[k] - gamma_bf[k] / total).abs() < 1e-12);
+        }
+        let mut m2 = m;
+        m_step(&mut m2, &st);
+        for i in 0..3 {
+            let row: f64 = xi_bf[i].iter().sum();
+            for j in 0..3 {
+                assert!((m2.trans[i][j] - xi_bf[i][j] / row).abs() < 1e-12);
+            }
+        }
     }
 
     /// No underflow on long series: the log-likelihood stays finite and close

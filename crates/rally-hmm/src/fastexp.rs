@@ -6,67 +6,70 @@
 //! compiler vectorises the buffer loop; its error is about 1 ulp (measured in
 //! the tests below), far inside the 1e-6 parity budget.
 //!
-//! Method: Cody–Waite reduction `x = k·ln2 + r`, `|r| <= ln2/2`, the degree-13
-//! Taylor polynomial of `e^r` (truncation error < 1e-17 relative), and the
-//! scale `2^k` built directly in the exponent bits. Results below `e^-708`
+//! Method (the classic table-driven one): Cody–Waite reduction
+//! `x = k·ln2/64 + r`, `|r| <= ln2/128`, a degree-5 polynomial for `e^r`, and
+//! `2^(k/64)` = a 64-entry table of `2^(j/64)` with `k div 64` added directly
+//! into its exponent bits. Results below `e^-708`
 //! (subnormal range) are flushed to 0, which only ever happens to the
 //! non-maximal states of a row whose maximum is 1, so nothing measurable is
 //! lost.
 
-const LOG2E: f64 = std::f64::consts::LOG2_E;
-/// High part of ln 2 with trailing zero bits, so `k·LN2_HI` is exact.
-const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-/// 1.5·2^52: adding it rounds to an integer and leaves that integer in the
-/// low mantissa bits.
+use std::sync::LazyLock;
+
+/// Table size: `x = (64·m + j)·ln2/64 + r`, `|r| <= ln2/128`.
+const N: usize = 64;
+const N_OVER_LN2: f64 = N as f64 * std::f64::consts::LOG2_E;
+/// High part of ln2/64 with trailing zero bits, so `k·LN2N_HI` is exact for
+/// every `|k| < 2^17`; LN2N_LO is the remainder.
+const LN2N_HI: f64 = 6.931_471_803_691_238_2e-1 / N as f64;
+const LN2N_LO: f64 = 1.908_214_929_270_587_7e-10 / N as f64;
+/// 1.5·2^52: adding it rounds to an integer and leaves that integer (two's
+/// complement) in the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
+const SHIFT_BITS: u64 = 0x4338_0000_0000_0000;
 const LO: f64 = -708.0;
 const HI: f64 = 709.0;
 
+/// `2^(j/64)`, `j = 0..64`, from libm's `exp2` (correctly rounded or within
+/// an ulp).
+static TABLE: LazyLock<[f64; N]> =
+    LazyLock::new(|| std::array::from_fn(|j| (j as f64 / N as f64).exp2()));
+
 /// `e^x` (see the module doc for accuracy and range).
 #[inline(always)]
-pub(crate) fn exp(x: f64) -> f64 {
-    // NaN compares false, so it is clamped here and restored below.
-    let xc = if x > LO {
-        if x < HI { x } else { HI }
-    } else {
-        LO
-    };
-    let t = xc * LOG2E + SHIFT;
-    let k = t - SHIFT;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
-    // Horner on 1/n!, n = 13 .. 0.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // The low bits of `t` hold k (two's complement); k + 1023 lands in the
-    // exponent field and everything above it is shifted out.
-    let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
-    let y = p * scale;
-    if x >= LO {
-        if x <= HI { y } else { f64::INFINITY }
-    } else if x.is_nan() {
-        x
-    } else {
-        0.0
-    }
+fn exp_with(x: f64, table: &[f64; N]) -> f64 {
+    // `max` maps NaN to LO; NaN is restored by the last select.
+    let xc = x.max(LO).min(HI);
+    let t = xc * N_OVER_LN2 + SHIFT;
+    let kf = t - SHIFT;
+    let r = (xc - kf * LN2N_HI) - kf * LN2N_LO;
+    let k = t.to_bits().wrapping_sub(SHIFT_BITS) as i64;
+    let j = (k & (N as i64 - 1)) as usize;
+    // 2^(k div 64) goes straight into the exponent bits of 2^(j/64).
+    let scale = f64::from_bits(table[j].to_bits().wrapping_add(((k >> 6) << 52) as u64));
+    // e^r - 1 to degree 5 (truncation < 4e-17 relative for |r| <= ln2/128);
+    // adding it as `scale + scale·q` keeps the rounding error near half an ulp.
+    let r2 = r * r;
+    let q = r + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)));
+    let y = scale + scale * q;
+    // Plain selects (no early returns) so the buffer loop stays vectorised.
+    let y = if x < LO { 0.0 } else { y };
+    let y = if x > HI { f64::INFINITY } else { y };
+    if x.is_nan() { x } else { y }
+}
+
+/// `e^x` for one value (tests and scalar callers).
+#[cfg(test)]
+fn exp(x: f64) -> f64 {
+    exp_with(x, &TABLE)
 }
 
 /// `v = e^v` for every element.
+#[inline(never)]
 pub(crate) fn exp_in_place(v: &mut [f64]) {
+    let table: &[f64; N] = &TABLE;
     for x in v.iter_mut() {
-        *x = exp(*x);
+        *x = exp_with(*x, table);
     }
 }
 
