@@ -7,11 +7,11 @@
 //! no features — callers hand in prices, features and P(rally) as slices or
 //! bars and get plain data back.
 //!
-//! - [`config`]: [`TradeConfig`] and the four named configs.
-//! - [`machine`]: the pure [`step`] function over a serde-serialisable [`Book`].
-//! - [`backtest`]: [`backtest()`] folds the machine over history.
-//! - [`metrics`]: [`PerfMetrics`], [`SeriesMetrics`].
-//! - [`portfolio`]: [`portfolio()`] of equal-capital sleeves.
+//! - [`config`](mod@config): [`TradeConfig`] and the four named configs.
+//! - [`machine`](mod@machine): the pure [`step`] function over a serde-serialisable [`Book`].
+//! - [`backtest`](mod@backtest): [`backtest()`](fn@backtest) folds the machine over history.
+//! - [`metrics`](mod@metrics): [`PerfMetrics`], [`SeriesMetrics`].
+//! - [`portfolio`](mod@portfolio): [`portfolio()`](fn@portfolio) of equal-capital sleeves.
 
 pub mod backtest;
 pub mod config;

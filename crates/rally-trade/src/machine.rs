@@ -20,6 +20,18 @@
 //! Bars held are counted with [`Position::bars_since_signal`], incremented
 //! once per step, so no absolute bar index is needed: a signal at bar `t`
 //! that exits at bar `j` has `bars_since_signal == j - t`.
+//!
+//! # Live tracking
+//!
+//! Keep one [`Book`] per (asset, config), created with [`Book::new`], in the
+//! database. For each new daily bar, strictly once per bar and in date order:
+//! `let out = step(book, &bar, true, &cfg);` store `out.book`, act on
+//! `out.events` (a `Signal` = buy at the next open, `Fill`, `Exit`). Passing
+//! `allow_signal = true` on the newest bar is what live tracking wants (the
+//! backtest passes `false` only on the last bar because it cannot fill).
+//! Do not call [`close_at_end`] live: positions stay open. Persist floats
+//! losslessly (MessagePack, or serde_json with its `float_roundtrip`
+//! feature) if the live book must stay bit-identical to a backtest.
 
 use std::fmt;
 
