@@ -126,7 +126,7 @@ impl Work {
 /// Zero/subnormal or non-finite `s` give garbage that stays non-finite or
 /// zero downstream and is caught as a degenerate fit.
 #[inline(always)]
-fn pow2_floor_inv(s: f64) -> (f64, i64) {
+pub(crate) fn pow2_floor_inv(s: f64) -> (f64, i64) {
     let e = (((s.to_bits() >> 52) & 0x7ff) as i64).clamp(1, 2046);
     (f64::from_bits(((2046 - e) as u64) << 52), e - 1023)
 }

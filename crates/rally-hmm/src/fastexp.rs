@@ -21,8 +21,9 @@ const N: usize = 64;
 const N_OVER_LN2: f64 = N as f64 * std::f64::consts::LOG2_E;
 /// High part of ln2/64 with trailing zero bits, so `k·LN2N_HI` is exact for
 /// every `|k| < 2^17`; LN2N_LO is the remainder.
-const LN2N_HI: f64 = 6.931_471_803_691_238_2e-1 / N as f64;
-const LN2N_LO: f64 = 1.908_214_929_270_587_7e-10 / N as f64;
+/// (fdlibm's `ln2_hi`/`ln2_lo`, divided by 64 exactly.)
+const LN2N_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / N as f64;
+const LN2N_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / N as f64;
 /// 1.5·2^52: adding it rounds to an integer and leaves that integer (two's
 /// complement) in the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
@@ -38,8 +39,9 @@ static TABLE: LazyLock<[f64; N]> =
 /// `e^x` (see the module doc for accuracy and range).
 #[inline(always)]
 fn exp_with(x: f64, table: &[f64; N]) -> f64 {
-    // `max` maps NaN to LO; NaN is restored by the last select.
-    let xc = x.max(LO).min(HI);
+    // NaN stays NaN here; the table index is masked so it cannot go out of
+    // bounds, and the last select returns the NaN.
+    let xc = x.clamp(LO, HI);
     let t = xc * N_OVER_LN2 + SHIFT;
     let kf = t - SHIFT;
     let r = (xc - kf * LN2N_HI) - kf * LN2N_LO;

@@ -1,7 +1,7 @@
 //! Causal normalised forward filter and the three HMM features of METHOD §4.
 
 use crate::HmmParams;
-use crate::em::Emission;
+use crate::em::{Emission, pow2_floor_inv};
 use crate::fastexp;
 
 /// Causal normalised forward filter over the whole series:
@@ -26,6 +26,9 @@ pub fn filter(p: &HmmParams, obs: &[[f64; 2]]) -> Vec<[f64; 3]> {
         }
         q
     };
+    // Reciprocals once: multiplications instead of divisions per row (the
+    // results differ from dividing by at most an ulp).
+    let inv_sd = [1.0 / p.sd[0], 1.0 / p.sd[1]];
     // Pass 1: shifted log emissions of every usable row (independent of the
     // recursion); pass 2: one vectorised exp over the buffer (NaN stays NaN);
     // pass 3: the recursion itself, in place.
@@ -34,7 +37,7 @@ pub fn filter(p: &HmmParams, obs: &[[f64; 2]]) -> Vec<[f64; 3]> {
         .iter()
         .map(|o| {
             if usable(o) {
-                let z = [(o[0] - p.mu[0]) / p.sd[0], (o[1] - p.mu[1]) / p.sd[1]];
+                let z = [(o[0] - p.mu[0]) * inv_sd[0], (o[1] - p.mu[1]) * inv_sd[1]];
                 // Only ratios of the densities matter: shift by the row maximum.
                 em.log_shifted(&z).0
             } else {
@@ -55,10 +58,13 @@ pub fn filter(p: &HmmParams, obs: &[[f64; 2]]) -> Vec<[f64; 3]> {
             Some(pr) => step(pr),
         };
         let u = [pred[0] * e[0], pred[1] * e[1], pred[2] * e[2]];
-        let s = u[0] + u[1] + u[2];
-        let al = [u[0] / s, u[1] / s, u[2] / s];
-        *row = al;
-        prev = Some(al);
+        // The recursion carries `u` rescaled by an exact power of two (alpha
+        // up to a constant, which the prediction step does not care about),
+        // so the normalising division is off its critical path.
+        let (scale, _) = pow2_floor_inv(u[0] + u[1] + u[2]);
+        prev = Some([u[0] * scale, u[1] * scale, u[2] * scale]);
+        let inv = 1.0 / (u[0] + u[1] + u[2]);
+        *row = [u[0] * inv, u[1] * inv, u[2] * inv];
     }
     out
 }
