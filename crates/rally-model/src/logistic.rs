@@ -38,7 +38,7 @@
 //! per-row loss uses the stable `max(z, 0) + ln_1p(e^{-|z|})`, and the
 //! probability is computed from the same exponential.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -94,7 +94,7 @@ pub struct LogisticOptions {
 impl Default for LogisticOptions {
     fn default() -> Self {
         LogisticOptions {
-            lbfgs_max_iters: 5,
+            lbfgs_max_iters: 3,
             lbfgs_tol_grad: 1e-2,
             lbfgs_tol_cost: 1e-9,
             lbfgs_memory: 7,
@@ -195,7 +195,7 @@ pub fn fit_logistic_with(
     // Phase 2: Newton polish.
     let (theta, gnorm, steps) = newton(&prob, theta, opts)?;
     iterations += steps;
-    if !(gnorm <= opts.grad_tol_hard) {
+    if gnorm.is_nan() || gnorm > opts.grad_tol_hard {
         return Err(ModelError::Solver(format!(
             "logistic regression: gradient norm {gnorm:e} above {:e} after {iterations} iterations",
             opts.grad_tol_hard
@@ -292,15 +292,115 @@ impl Problem<'_> {
     }
 }
 
+impl Problem<'_> {
+    /// Hot path of Newton: gradient and upper-triangle Hessian at `theta`,
+    /// no objective. `a` is a `d + 1` scratch buffer. Dispatches to a
+    /// fixed-size kernel (fully unrolled, no bounds checks) for `d <= 15`.
+    fn grad_hess(&self, theta: &[f64], a: &mut [f64], g: &mut [f64], h: &mut [f64]) {
+        macro_rules! dispatch {
+            ($($p:literal),*) => {
+                match self.d + 1 {
+                    $($p => self.grad_hess_fixed::<$p>(theta, g, h),)*
+                    _ => self.grad_hess_dyn(theta, a, g, h),
+                }
+            };
+        }
+        dispatch!(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+    }
+
+    fn grad_hess_fixed<const P: usize>(&self, theta: &[f64], g: &mut [f64], h: &mut [f64]) {
+        let d = P - 1;
+        let mut th = [0.0; P];
+        th.copy_from_slice(&theta[..P]);
+        let mut gg = [0.0; P];
+        let mut hh = [[0.0; P]; P];
+        let mut a = [0.0; P];
+        a[0] = 1.0;
+        for (row, &yi) in self.x.chunks_exact(d).zip(self.y) {
+            a[1..].copy_from_slice(row);
+            let mut z = 0.0;
+            for k in 0..P {
+                z += th[k] * a[k];
+            }
+            let e = (-z.abs()).exp();
+            let pr = if z >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            let r = pr - yi;
+            let s = pr * (1.0 - pr);
+            for k in 0..P {
+                gg[k] += r * a[k];
+            }
+            for j in 0..P {
+                let sj = s * a[j];
+                for k in j..P {
+                    hh[j][k] += sj * a[k];
+                }
+            }
+        }
+        g[..P].copy_from_slice(&gg);
+        for (j, hrow) in hh.iter().enumerate() {
+            h[j * P..(j + 1) * P].copy_from_slice(hrow);
+        }
+        for j in 1..P {
+            g[j] += self.inv_c * theta[j];
+            h[j * P + j] += self.inv_c;
+        }
+    }
+
+    fn grad_hess_dyn(&self, theta: &[f64], a: &mut [f64], g: &mut [f64], h: &mut [f64]) {
+        let d = self.d;
+        let p = d + 1;
+        g.fill(0.0);
+        h.fill(0.0);
+        a[0] = 1.0;
+        for (i, &yi) in self.y.iter().enumerate() {
+            a[1..].copy_from_slice(&self.x[i * d..(i + 1) * d]);
+            let mut z = 0.0;
+            for (t, v) in theta.iter().zip(a.iter()) {
+                z += t * v;
+            }
+            let e = (-z.abs()).exp();
+            let pr = if z >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
+            let r = pr - yi;
+            let s = pr * (1.0 - pr);
+            for (gj, aj) in g.iter_mut().zip(a.iter()) {
+                *gj += r * aj;
+            }
+            for j in 0..p {
+                let sj = s * a[j];
+                for (hk, ak) in h[j * p + j..(j + 1) * p].iter_mut().zip(&a[j..]) {
+                    *hk += sj * ak;
+                }
+            }
+        }
+        for j in 1..p {
+            g[j] += self.inv_c * theta[j];
+            h[j * p + j] += self.inv_c;
+        }
+    }
+}
+
 /// The argmin view of a [`Problem`]: counts evaluations and refuses to go on
 /// past a budget or with a non-finite parameter. argmin's More–Thuente line
 /// search runs without an iteration cap inside L-BFGS and can spin forever
 /// once the iterate sits at the rounding floor (zero `s`/`y` pairs give a NaN
 /// direction); an error from the problem ends it cleanly.
+///
+/// A cost evaluation also computes the gradient in the same pass and caches
+/// it: the line search asks for cost and gradient at the same point, so this
+/// halves the passes over the data.
 struct ArgminProblem<'a> {
     inner: Problem<'a>,
     evals: Cell<usize>,
     budget: usize,
+    cache: RefCell<Option<(Array1<f64>, Array1<f64>)>>,
 }
 
 impl ArgminProblem<'_> {
@@ -326,7 +426,10 @@ impl CostFunction for ArgminProblem<'_> {
         let theta = param
             .as_slice()
             .ok_or_else(|| argmin::core::Error::msg("non-contiguous parameter"))?;
-        Ok(self.inner.eval(theta, None, None))
+        let mut g = vec![0.0; self.inner.d + 1];
+        let f = self.inner.eval(theta, Some(&mut g), None);
+        *self.cache.borrow_mut() = Some((param.clone(), Array1::from_vec(g)));
+        Ok(f)
     }
 }
 
@@ -335,6 +438,11 @@ impl Gradient for ArgminProblem<'_> {
     type Gradient = Array1<f64>;
 
     fn gradient(&self, param: &Self::Param) -> Result<Self::Gradient, argmin::core::Error> {
+        if let Some((p, g)) = self.cache.borrow().as_ref()
+            && p == param
+        {
+            return Ok(g.clone());
+        }
         self.check(param)?;
         let theta = param
             .as_slice()
@@ -363,6 +471,7 @@ fn run_lbfgs(
         inner: *prob,
         evals: Cell::new(0),
         budget,
+        cache: RefCell::new(None),
     };
     let res = Executor::new(problem, solver)
         .configure(|state| state.param(init).max_iters(opts.lbfgs_max_iters))
@@ -430,8 +539,13 @@ fn cholesky_solve(l: &[f64], p: usize, b: &mut [f64]) {
     }
 }
 
-/// Damped Newton from `theta`. Returns the point with the smallest gradient
-/// norm seen, that norm, and the number of Newton steps taken.
+/// Damped Newton from `theta`. Returns the last accepted point, its gradient
+/// norm, and the number of Newton steps taken.
+///
+/// Globalisation: the step `t` (1, 1/2, 1/4, ...) is accepted when the
+/// merit `||g||^2` decreases sufficiently (the Newton direction is a descent
+/// direction for it, and this needs no objective value, hence no `ln_1p`
+/// per row), or else when the objective satisfies the Armijo condition.
 fn newton(
     prob: &Problem<'_>,
     mut theta: Vec<f64>,
@@ -445,12 +559,13 @@ fn newton(
     let mut trial = vec![0.0; p];
     let mut g2 = vec![0.0; p];
     let mut h2 = vec![0.0; p * p];
+    let mut a = vec![0.0; p];
 
-    let mut f = prob.eval(&theta, Some(&mut g), Some(&mut h));
-    if !f.is_finite() {
-        return Err(ModelError::Solver("non-finite objective at start".into()));
-    }
+    prob.grad_hess(&theta, &mut a, &mut g, &mut h);
     let mut gnorm = norm2(&g);
+    if !gnorm.is_finite() {
+        return Err(ModelError::Solver("non-finite gradient at start".into()));
+    }
     let mut steps = 0usize;
     let mut stalled = 0usize;
 
@@ -467,7 +582,7 @@ fn newton(
             } else {
                 ridge * 100.0
             };
-            if !(ridge < 1e6 * trace.max(1.0)) {
+            if ridge.is_nan() || ridge >= 1e6 * trace.max(1.0) {
                 return Err(ModelError::Solver(
                     "Hessian is not positive definite".into(),
                 ));
@@ -479,26 +594,28 @@ fn newton(
         cholesky_solve(&l, p, &mut dir);
         let slope: f64 = dir.iter().zip(&g).map(|(a, b)| a * b).sum();
 
-        // Backtracking: accept on sufficient decrease, or when the gradient
-        // norm drops (near the optimum the objective change is below rounding).
+        let mut f_cur: Option<f64> = None;
         let mut t = 1.0;
         let mut accepted = false;
         for _ in 0..40 {
             for ((tr, th), dj) in trial.iter_mut().zip(&theta).zip(&dir) {
                 *tr = th + t * dj;
             }
-            let f2 = prob.eval(&trial, Some(&mut g2), Some(&mut h2));
+            prob.grad_hess(&trial, &mut a, &mut g2, &mut h2);
             let gn2 = norm2(&g2);
-            if f2.is_finite() && (f2 <= f + 1e-4 * t * slope || gn2 < gnorm) {
-                let improved = gn2 < 0.5 * gnorm;
+            let mut ok = gn2.is_finite() && gn2 * gn2 <= (1.0 - 2e-4 * t) * gnorm * gnorm;
+            if !ok && gn2.is_finite() {
+                // Fall back on the objective (Armijo).
+                let f0 = *f_cur.get_or_insert_with(|| prob.eval(&theta, None, None));
+                let f2 = prob.eval(&trial, None, None);
+                ok = f2.is_finite() && f2 <= f0 + 1e-4 * t * slope;
+            }
+            if ok {
+                stalled = if gn2 < 0.5 * gnorm { 0 } else { stalled + 1 };
                 std::mem::swap(&mut theta, &mut trial);
                 std::mem::swap(&mut g, &mut g2);
                 std::mem::swap(&mut h, &mut h2);
-                f = f2;
-                if gn2 <= gnorm {
-                    gnorm = gn2;
-                }
-                stalled = if improved { 0 } else { stalled + 1 };
+                gnorm = gn2;
                 accepted = true;
                 break;
             }
@@ -510,7 +627,7 @@ fn newton(
             break;
         }
     }
-    Ok((theta, norm2(&g), steps))
+    Ok((theta, gnorm, steps))
 }
 
 /// Feature standardisation: mean and population standard deviation per
@@ -531,7 +648,7 @@ impl Standardiser {
         if d == 0 || x.is_empty() {
             return Err(ModelError::EmptyInput("standardiser rows"));
         }
-        if x.len() % d != 0 {
+        if !x.len().is_multiple_of(d) {
             return Err(ModelError::DimensionMismatch {
                 what: "standardiser data (multiple of d)",
                 expected: (x.len() / d + 1) * d,
@@ -656,6 +773,16 @@ mod tests {
         let mut g = vec![0.0; 5];
         let mut h = vec![0.0; 25];
         prob.eval(&theta, Some(&mut g), Some(&mut h));
+        let (mut a, mut g_hot, mut h_hot) = (vec![0.0; 5], vec![0.0; 5], vec![0.0; 25]);
+        prob.grad_hess(&theta, &mut a, &mut g_hot, &mut h_hot);
+        for (u, v) in g.iter().zip(&g_hot).chain(h.iter().zip(&h_hot)) {
+            assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0), "{u} vs {v}");
+        }
+        let (mut g_dyn, mut h_dyn) = (vec![0.0; 5], vec![0.0; 25]);
+        prob.grad_hess_dyn(&theta, &mut a, &mut g_dyn, &mut h_dyn);
+        for (u, v) in g_dyn.iter().zip(&g_hot).chain(h_dyn.iter().zip(&h_hot)) {
+            assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0), "{u} vs {v}");
+        }
         for j in 0..5 {
             let mut tp = theta;
             let mut tm = theta;

@@ -5,7 +5,13 @@
 //! `TICKER/features.csv` (whose `hmm_*` columns and `label` are the live
 //! model's), so this test exercises exactly this crate: standardisation,
 //! the LR solver and the isotonic fit.
-#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::expect_used)]
+// `!(d <= tol)` on purpose: a NaN difference must fail.
+#![allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::expect_used
+)]
 
 use chrono::{Datelike, NaiveDate};
 use rally_golden::{Table, golden_dir, json_f64s, read_json, rel_diff, tickers};

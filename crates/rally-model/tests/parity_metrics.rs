@@ -1,7 +1,12 @@
 //! Golden parity of the walk-forward classification metrics (METHOD §8):
 //! `golden/TICKER/walkforward.csv` (p_rally, label) -> `metrics.json`
 //! `walk_forward`.
-#![allow(clippy::unwrap_used, clippy::print_stdout)]
+// `!(d <= tol)` on purpose: a NaN difference must fail.
+#![allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    clippy::unwrap_used,
+    clippy::print_stdout
+)]
 
 use rally_golden::{Table, golden_dir, read_json, tickers};
 use rally_model::class_metrics;
