@@ -34,4 +34,8 @@ pub enum ModelError {
     /// The optimiser did not reach the required accuracy.
     #[error("solver failure: {0}")]
     Solver(String),
+
+    /// The regime HMM could not be fitted on the window.
+    #[error("HMM: {0}")]
+    Hmm(#[from] rally_hmm::HmmError),
 }

@@ -12,8 +12,10 @@
 
 pub mod error;
 pub mod isotonic;
+pub mod live;
 pub mod logistic;
 pub mod metrics;
+pub mod walkforward;
 
 pub use error::ModelError;
 pub use isotonic::{Calibration, Isotonic, single_class};

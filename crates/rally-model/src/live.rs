@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ModelError;
 use crate::metrics::ClassMetrics;
-use crate::walkforward::{N_FEATURES, ScoringModel, TickerInputs, TrainedWindow, WindowInfo, feature_rows, train_window};
+use crate::walkforward::{
+    N_FEATURES, ScoringModel, TickerInputs, TrainedWindow, WindowInfo, feature_rows, train_window,
+};
 
 /// Bump when the artefact layout changes.
 pub const MODEL_VERSION: u32 = 1;
@@ -173,7 +175,8 @@ impl LiveModel {
                 expected: MODEL_VERSION,
             });
         }
-        let m: LiveModel = rmp_serde::from_slice(&bytes[12..]).map_err(|e| corrupt(e.to_string()))?;
+        let m: LiveModel =
+            rmp_serde::from_slice(&bytes[12..]).map_err(|e| corrupt(e.to_string()))?;
         if m.scoring.weights.len() != N_FEATURES || m.scoring.mean.len() != N_FEATURES {
             return Err(corrupt("wrong number of features".into()));
         }
@@ -194,7 +197,9 @@ impl LiveModel {
         std::fs::create_dir_all(dir).map_err(io)?;
         let tmp = dir.join(format!(
             ".{}.{}.tmp",
-            path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
             std::process::id()
         ));
         let mut f = std::fs::File::create(&tmp).map_err(io)?;

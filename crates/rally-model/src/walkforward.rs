@@ -276,10 +276,7 @@ pub fn fold_windows(inp: &TickerInputs<'_>) -> Vec<(i32, (usize, usize), (usize,
     let Some(first_valid) = (0..n).find(|&t| inp.frame.is_valid(t)) else {
         return Vec::new();
     };
-    let year_start = |y: i32| {
-        inp.dates
-            .partition_point(|d| d.year() < y)
-    };
+    let year_start = |y: i32| inp.dates.partition_point(|d| d.year() < y);
     let first_year = inp.dates[first_valid].year() + TRAIN_YEARS;
     let last_year = inp.dates[n - 1].year();
     (first_year..=last_year)

@@ -1,1 +1,15 @@
-//! rally-pipeline
+//! The rally detector's application layer: research runs and exports,
+//! retraining, scanning, health, and the glue between the numeric crates
+//! and the outside world (files, state store, alerts).
+//!
+//! Binaries stay thin: they parse arguments, set up logging, call one
+//! function here and render its result. Nothing here prints; results are
+//! returned as data and progress is reported through `tracing`.
+
+pub mod error;
+pub mod export;
+pub mod format;
+pub mod logging;
+pub mod research;
+
+pub use error::PipelineError;

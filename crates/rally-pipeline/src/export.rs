@@ -1,0 +1,220 @@
+//! The research export: per ticker the files of the golden layout
+//! (`features.csv`, `hmm.json`, `model.json`, `walkforward.csv`,
+//! `folds.json`, `trades.csv`, `equity.csv`, `metrics.json`) and, for
+//! several tickers, `portfolio_equity.csv` / `portfolio_metrics.json`.
+//! Every file is written atomically.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rally_data::cache::atomic_write;
+use rally_features::BASE_FEATURES;
+use rally_model::Calibration;
+use rally_model::walkforward::FEATURE_NAMES;
+use rally_trade::{Backtest, Portfolio};
+use serde_json::{Value, json};
+
+use crate::error::PipelineError;
+use crate::format::g17;
+use crate::research::Analysis;
+
+fn write(path: &Path, text: &str) -> Result<(), PipelineError> {
+    atomic_write(path, text.as_bytes()).map_err(|e| PipelineError::io(path, e))
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<(), PipelineError> {
+    let text =
+        serde_json::to_string_pretty(v).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    write(path, &text)
+}
+
+/// `features.csv` text.
+pub fn features_csv(a: &Analysis) -> String {
+    let s = &a.series;
+    let f = &a.frame;
+    let mut out = String::with_capacity(s.len() * 400);
+    out.push_str("date,O,H,L,C,V,ATR,RV,compression,");
+    out.push_str(&BASE_FEATURES.join(","));
+    out.push_str(",hmm_p_low,hmm_p_high,hmm_age,label\n");
+    for t in 0..s.len() {
+        let _ = write!(out, "{}", s.dates[t]);
+        let mut vals = vec![
+            s.open[t],
+            s.high[t],
+            s.low[t],
+            s.close[t],
+            s.volume[t],
+            f.atr[t],
+            f.rv[t],
+            f.compression[t],
+        ];
+        vals.extend(f.base.iter().map(|c| c[t]));
+        vals.extend_from_slice(&a.live.x[t][10..13]);
+        vals.push(a.live.labels[t]);
+        for v in vals {
+            out.push(',');
+            out.push_str(&g17(v));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn hmm_json(a: &Analysis) -> Value {
+    let h = &a.live.hmm;
+    json!({
+        "mu": h.mu, "sd": h.sd, "startprob": h.startprob, "transmat": h.transmat,
+        "means": h.means, "covars": h.covars, "n_iter": h.n_iter, "history": h.history,
+    })
+}
+
+fn model_json(a: &Analysis) -> Value {
+    let info = &a.live.info;
+    match &a.live.model {
+        None => json!({ "skipped": info.skipped, "r_up": info.r_up, "d_dn": info.d_dn }),
+        Some(m) => {
+            let (iso_x, iso_y) = match &m.calibration {
+                Calibration::Identity => (Value::Null, Value::Null),
+                Calibration::Isotonic(iso) => (json!(iso.x), json!(iso.y)),
+            };
+            json!({
+                "features": FEATURE_NAMES, "intercept": m.intercept, "weights": m.weights,
+                "mean": m.mean, "std": m.std, "iso_x": iso_x, "iso_y": iso_y,
+                "r_up": m.barriers.r_up, "d_dn": m.barriers.d_dn,
+                "n_train": info.n_train, "n_fit": info.n_fit, "n_cal": info.n_cal,
+            })
+        }
+    }
+}
+
+fn walkforward_csv(a: &Analysis) -> String {
+    let mut out = String::from("date,fold_year,p_rally,label\n");
+    for r in &a.wf.rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            r.date,
+            r.fold_year,
+            g17(r.p_rally),
+            g17(r.label)
+        );
+    }
+    out
+}
+
+/// `trades.csv` text (header only without a backtest).
+pub fn trades_csv(bt: Option<&Backtest>) -> String {
+    let mut out = String::from(
+        "signal_date,entry_date,exit_date,entry_fill,exit_price,stop,target,size,shares,p_rally,reason,bars_held,return\n",
+    );
+    for tr in bt.iter().flat_map(|b| &b.trades) {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            tr.signal_date,
+            tr.entry_date,
+            tr.exit_date,
+            g17(tr.entry_fill),
+            g17(tr.exit_price),
+            g17(tr.stop),
+            g17(tr.target),
+            g17(tr.size),
+            g17(tr.shares),
+            g17(tr.p_rally),
+            tr.reason,
+            tr.bars_held,
+            g17(tr.ret),
+        );
+    }
+    out
+}
+
+/// `equity.csv` text.
+pub fn equity_csv(bt: Option<&Backtest>) -> String {
+    let mut out = String::from("date,equity,in_position\n");
+    for e in bt.iter().flat_map(|b| &b.equity) {
+        let _ = writeln!(
+            out,
+            "{},{},{}",
+            e.date,
+            g17(e.equity),
+            u8::from(e.in_position)
+        );
+    }
+    out
+}
+
+fn metrics_json(a: &Analysis) -> Result<Value, PipelineError> {
+    let mut m = serde_json::Map::new();
+    let wf = match &a.wf.metrics {
+        Some(x) => serde_json::to_value(x).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+        None => json!({ "n": 0 }),
+    };
+    m.insert("walk_forward".into(), wf);
+    if let Some(bt) = &a.backtest {
+        let pm = bt.metrics()?;
+        m.insert(
+            "backtest".into(),
+            serde_json::to_value(pm).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+        );
+    }
+    Ok(Value::Object(m))
+}
+
+/// Write one ticker's files into `dir/TICKER/`.
+pub fn write_ticker(dir: &Path, a: &Analysis) -> Result<(), PipelineError> {
+    let d = dir.join(&a.series.ticker);
+    std::fs::create_dir_all(&d).map_err(|e| PipelineError::io(&d, e))?;
+    write(&d.join("features.csv"), &features_csv(a))?;
+    write_json(&d.join("hmm.json"), &hmm_json(a))?;
+    write_json(&d.join("model.json"), &model_json(a))?;
+    write(&d.join("walkforward.csv"), &walkforward_csv(a))?;
+    let folds =
+        serde_json::to_value(&a.wf.folds).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    write_json(&d.join("folds.json"), &folds)?;
+    write(&d.join("trades.csv"), &trades_csv(a.backtest.as_ref()))?;
+    write(&d.join("equity.csv"), &equity_csv(a.backtest.as_ref()))?;
+    write_json(&d.join("metrics.json"), &metrics_json(a)?)?;
+    Ok(())
+}
+
+/// Write `portfolio_equity.csv` and `portfolio_metrics.json` into `dir`.
+pub fn write_portfolio(dir: &Path, p: &Portfolio) -> Result<(), PipelineError> {
+    let mut out = String::from("date,equity\n");
+    for e in &p.equity {
+        let _ = writeln!(out, "{},{}", e.date, g17(e.equity));
+    }
+    write(&dir.join("portfolio_equity.csv"), &out)?;
+    let m =
+        serde_json::to_value(p.metrics()?).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    write_json(&dir.join("portfolio_metrics.json"), &m)
+}
+
+/// `retrainer export`: analyse `tickers` and write their files into `out`
+/// (plus the portfolio files when at least two have a backtest).
+pub fn export_all(
+    source: &dyn rally_data::Source,
+    tickers: &[String],
+    out: &Path,
+    cfg: &rally_trade::TradeConfig,
+) -> Result<crate::research::RunReport, PipelineError> {
+    std::fs::create_dir_all(out).map_err(|e| PipelineError::io(out, e))?;
+    let mut sleeves: Vec<Vec<rally_trade::EquityPoint>> = Vec::new();
+    let report = crate::research::analyse_many(source, tickers, cfg, |a| {
+        write_ticker(out, &a)?;
+        if let Some(bt) = &a.backtest {
+            if !bt.equity.is_empty() {
+                sleeves.push(bt.equity.clone());
+            }
+        }
+        Ok(())
+    })?;
+    if sleeves.len() > 1 {
+        let refs: Vec<&[rally_trade::EquityPoint]> = sleeves.iter().map(Vec::as_slice).collect();
+        write_portfolio(
+            out,
+            &rally_trade::portfolio(&refs, rally_trade::DEFAULT_CAPITAL),
+        )?;
+    }
+    Ok(report)
+}

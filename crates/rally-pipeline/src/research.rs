@@ -1,0 +1,157 @@
+//! One ticker, end to end, for research: features -> walk-forward ->
+//! live model -> backtest of the out-of-sample P(rally).
+//!
+//! This is what `retrainer export` and `retrainer backtest` run per ticker.
+//! Folds of a ticker run in parallel on the rayon pool; their results are
+//! reassembled in year order, so the output never depends on `--jobs`.
+
+use rally_data::{Series, align_asof};
+use rally_features::FeatureFrame;
+use rally_model::walkforward::{
+    TickerInputs, TrainedWindow, WalkForward, assemble, fold_windows, run_fold,
+};
+use rally_model::{ClassMetrics, live::train_live};
+use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest};
+use rayon::prelude::*;
+
+use crate::error::PipelineError;
+
+/// Everything computed for one ticker.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub series: Series,
+    pub frame: FeatureFrame,
+    pub obs: Vec<[f64; 2]>,
+    pub wf: WalkForward,
+    /// The live window's training (HMM features over the whole series,
+    /// labels under the live barriers, the model or its skip reason).
+    pub live: TrainedWindow,
+    /// Backtest of the out-of-sample P; `None` when no row has a P.
+    pub backtest: Option<Backtest>,
+}
+
+impl Analysis {
+    pub fn inputs(&self) -> TickerInputs<'_> {
+        TickerInputs {
+            dates: &self.series.dates,
+            high: &self.series.high,
+            low: &self.series.low,
+            close: &self.series.close,
+            frame: &self.frame,
+            obs: &self.obs,
+        }
+    }
+
+    pub fn metrics(&self) -> Option<&ClassMetrics> {
+        self.wf.metrics.as_ref()
+    }
+}
+
+/// Base features of a series with the VIX aligned as-of.
+pub fn features_for(series: &Series, vix: &Series) -> FeatureFrame {
+    let v = align_asof(&series.dates, &vix.dates, &vix.close);
+    FeatureFrame::compute(&series.high, &series.low, &series.close, &series.volume, &v)
+}
+
+/// Walk-forward with folds in parallel (deterministic order).
+pub fn walk_forward_par(inp: &TickerInputs<'_>) -> Result<WalkForward, PipelineError> {
+    let folds = fold_windows(inp);
+    let results = folds
+        .par_iter()
+        .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi))
+        .collect();
+    Ok(assemble(results)?)
+}
+
+/// Backtest a P(rally) series over a ticker's bars.
+pub fn backtest_p(
+    series: &Series,
+    frame: &FeatureFrame,
+    p: &[f64],
+    cfg: &TradeConfig,
+) -> Result<Option<Backtest>, PipelineError> {
+    let input = BacktestInput {
+        dates: &series.dates,
+        open: &series.open,
+        high: &series.high,
+        low: &series.low,
+        close: &series.close,
+        atr: &frame.atr,
+        rv: &frame.rv,
+        rv_pctile: frame.rv_pctile(),
+        compression: &frame.compression,
+        p,
+    };
+    Ok(backtest(&input, cfg, DEFAULT_CAPITAL)?)
+}
+
+/// The whole research job for one ticker.
+pub fn analyse(series: Series, vix: &Series, cfg: &TradeConfig) -> Result<Analysis, PipelineError> {
+    if series.len() < 2 {
+        return Err(PipelineError::TooShort {
+            ticker: series.ticker.clone(),
+            bars: series.len(),
+        });
+    }
+    let frame = features_for(&series, vix);
+    let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
+    let inp = TickerInputs {
+        dates: &series.dates,
+        high: &series.high,
+        low: &series.low,
+        close: &series.close,
+        frame: &frame,
+        obs: &obs,
+    };
+    let ticker = series.ticker.clone();
+    let tag = |e: PipelineError| e.for_ticker(&ticker);
+    let (wf, live) = rayon::join(|| walk_forward_par(&inp), || train_live(&inp));
+    let wf = wf.map_err(tag)?;
+    let live = live.map_err(|e| tag(e.into()))?;
+    let p = wf.p_series(series.len());
+    let bt = backtest_p(&series, &frame, &p, cfg).map_err(tag)?;
+    Ok(Analysis {
+        series,
+        frame,
+        obs,
+        wf,
+        live,
+        backtest: bt,
+    })
+}
+
+/// Outcome of a multi-ticker research run.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Tickers analysed, in request order.
+    pub analysed: Vec<String>,
+    /// Tickers that failed, with the one-line reason (names ticker and file).
+    pub failed: Vec<(String, String)>,
+}
+
+/// Load VIX and the tickers, analyse each in parallel, hand every success
+/// to `sink` in request order. A failing ticker never stops the others.
+pub fn analyse_many(
+    source: &dyn rally_data::Source,
+    tickers: &[String],
+    cfg: &TradeConfig,
+    mut sink: impl FnMut(Analysis) -> Result<(), PipelineError>,
+) -> Result<RunReport, PipelineError> {
+    let vix = source.load_vix()?.series;
+    let loaded = source.load_many(tickers);
+    let results: Vec<Result<Analysis, PipelineError>> = loaded
+        .into_par_iter()
+        .map(|l| analyse(l?.series, &vix, cfg))
+        .collect();
+    let mut report = RunReport::default();
+    for (t, r) in tickers.iter().zip(results) {
+        match r.and_then(|a| sink(a)) {
+            Ok(()) => report.analysed.push(t.clone()),
+            Err(e) => {
+                tracing::error!("{e}");
+                report.failed.push((t.clone(), e.to_string()));
+            }
+        }
+    }
+    Ok(report)
+}
