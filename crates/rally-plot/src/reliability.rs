@@ -1,0 +1,191 @@
+//! Reliability diagram: predicted P against observed frequency per bin.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::style::{self, BLUE, GREY, GRID, GRID_LIGHT};
+use crate::{FONT, PlotError, render};
+
+/// Share of the chart body given to the diagram (the rest is bin counts).
+const TOP_SHARE: f64 = 0.7;
+
+/// One bin of a reliability table, as the model metrics compute it (the same
+/// fields as `rally_model::ReliabilityBin`, kept here so this crate depends
+/// on no model code).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReliabilityPoint {
+    /// Lower edge of the bin on the P axis.
+    pub lo: f64,
+    /// Upper edge of the bin on the P axis.
+    pub hi: f64,
+    /// Rows in the bin.
+    pub n: usize,
+    /// Mean predicted P in the bin (`None` when empty).
+    pub mean_p: Option<f64>,
+    /// Observed fraction of positive labels (`None` when empty).
+    pub frac_pos: Option<f64>,
+}
+
+/// Writes the reliability diagram to `path` (a `.png`): each non-empty bin's
+/// mean predicted P against its observed fraction positive, the diagonal of
+/// perfect calibration, and the rows per bin as bars underneath.
+///
+/// Bins with no rows, a missing mean or non-finite edges are not drawn.
+/// Errors on empty `bins`.
+pub fn reliability_chart(
+    path: impl AsRef<Path>,
+    title: &str,
+    bins: &[ReliabilityPoint],
+) -> Result<(), PlotError> {
+    if bins.is_empty() {
+        return Err(PlotError::Empty { what: "bins" });
+    }
+    let points = bins
+        .iter()
+        .filter(|b| b.n > 0)
+        .filter_map(|b| Some((b.mean_p?, b.frac_pos?)))
+        .filter(|(p, f)| p.is_finite() && f.is_finite())
+        .collect();
+    let bars = bins
+        .iter()
+        .filter(|b| b.lo.is_finite() && b.hi.is_finite())
+        .map(|b| (b.lo, b.hi, b.n))
+        .collect();
+    let diagram = Diagram {
+        title,
+        points,
+        bars,
+    };
+    render(path.as_ref(), |root| diagram.draw(root))
+}
+
+/// Everything the two panels draw.
+struct Diagram<'a> {
+    title: &'a str,
+    /// `(mean_p, frac_pos)` of the bins with rows.
+    points: Vec<(f64, f64)>,
+    /// `(lo, hi, n)` of every bin.
+    bars: Vec<(f64, f64, usize)>,
+}
+
+impl Diagram<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let body = root.titled(self.title, (FONT, style::TITLE))?;
+        let split = (f64::from(body.dim_in_pixel().1) * TOP_SHARE).round() as i32;
+        let (top, bottom) = body.split_vertically(split);
+        self.draw_diagram(&top)?;
+        self.draw_counts(&bottom)
+    }
+
+    fn draw_diagram<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(10)
+            .margin_right(30)
+            .margin_left(10)
+            // The counts panel below carries the P labels.
+            .x_label_area_size(0)
+            .y_label_area_size(style::Y_LABEL_AREA)
+            .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+        chart
+            .configure_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(GRID_LIGHT)
+            .x_labels(11)
+            .y_labels(11)
+            .x_label_formatter(&|_| String::new())
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .y_desc("Observed fraction positive")
+            .label_style((FONT, style::TICK))
+            .axis_desc_style((FONT, style::AXIS_DESC))
+            .draw()?;
+
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (1.0, 1.0)],
+                10,
+                6,
+                GREY.stroke_width(2),
+            ))?
+            .label("Perfect calibration")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(3)));
+        chart
+            .draw_series(LineSeries::new(
+                self.points.iter().copied(),
+                BLUE.stroke_width(2),
+            ))?
+            .label("Model")
+            .legend(|(x, y)| {
+                EmptyElement::at((x + 12, y))
+                    + PathElement::new(vec![(-12, 0), (12, 0)], BLUE.stroke_width(2))
+                    + Circle::new((0, 0), 5, BLUE.filled())
+            });
+        chart.draw_series(
+            self.points
+                .iter()
+                .map(|&p| Circle::new(p, 6, BLUE.filled())),
+        )?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font((FONT, style::LEGEND))
+            .draw()
+    }
+
+    fn draw_counts<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let max_n = self.bars.iter().map(|b| b.2).max().unwrap_or(0);
+        // Room above the tallest bar for its count label; never a zero range.
+        let top = (max_n as f64 * 1.25).max(1.0);
+        let mut chart = ChartBuilder::on(area)
+            .margin_top(8)
+            .margin_right(30)
+            .margin_left(10)
+            .margin_bottom(10)
+            .x_label_area_size(60)
+            .y_label_area_size(style::Y_LABEL_AREA)
+            .build_cartesian_2d(0.0..1.0, 0.0..top)?;
+        chart
+            .configure_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(GRID_LIGHT)
+            .x_labels(11)
+            .y_labels(4)
+            .x_label_formatter(&|v| format!("{v:.1}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_desc("Predicted P(rally)")
+            .y_desc("Rows")
+            .label_style((FONT, style::TICK))
+            .axis_desc_style((FONT, style::AXIS_DESC))
+            .draw()?;
+
+        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
+            Rectangle::new([(lo, 0.0), (hi, n as f64)], BLUE.mix(0.45).filled())
+        }))?;
+        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
+            Rectangle::new([(lo, 0.0), (hi, n as f64)], WHITE.stroke_width(2))
+        }))?;
+        let label_style = TextStyle::from((FONT, style::TICK).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
+            Text::new(
+                n.to_string(),
+                ((lo + hi) / 2.0, n as f64),
+                label_style.clone(),
+            )
+        }))?;
+        Ok(())
+    }
+}
