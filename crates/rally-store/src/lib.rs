@@ -25,7 +25,7 @@ mod users;
 pub use error::StoreError;
 pub use export::{EQUITY_CSV, JOURNAL_CSV};
 pub use outbox::{
-    DeadDelivery, DeliveryStatus, NewOutboxEvent, OutboxStatusCount, PendingDelivery,
+    Claim, DeadDelivery, DeliveryStatus, NewOutboxEvent, OutboxStatusCount, PendingDelivery,
 };
 pub use rows::{
     ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow, UserRow, UserTradeRow,

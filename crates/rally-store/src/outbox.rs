@@ -62,8 +62,19 @@ pub struct PendingDelivery {
     pub payload_json: String,
     /// Failed attempts so far.
     pub attempts: i64,
+    /// Leading message parts already delivered (skip them on retry).
+    pub parts_done: i64,
     /// When the event was enqueued.
     pub created_at: DateTime<Utc>,
+}
+
+/// The state of a delivery at the moment it was claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Claim {
+    /// Failed attempts so far.
+    pub attempts: i64,
+    /// Leading message parts already delivered.
+    pub parts_done: i64,
 }
 
 /// Delivery counts of one backend.
@@ -158,7 +169,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<PendingDelivery>> {
         Ok(sqlx::query_as(
-            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, o.payload_json, d.attempts, o.created_at \
+            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, o.payload_json, d.attempts, \
+             d.parts_done, o.created_at \
              FROM outbox_delivery d JOIN outbox o ON o.id = d.event_id \
              WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
              ORDER BY d.event_id, d.backend LIMIT ?",
@@ -178,6 +190,56 @@ impl Store {
              WHERE event_id = ? AND backend = ? AND status != 'delivered'",
         )
         .bind(format_ts(Utc::now()))
+        .bind(event_id)
+        .bind(backend)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Claims a due delivery for one sender by pushing its `next_attempt_at`
+    /// to `lease_until`, and returns its current progress. Returns `None` if
+    /// it is not pending and due at `now` — e.g. another process claimed it
+    /// first — in which case the caller must not send it. A sender that
+    /// crashes mid-send leaves the claim to expire, and the delivery is
+    /// retried after `lease_until`.
+    ///
+    /// Senders must use the returned progress, not the one read by
+    /// [`Store::pending_deliveries`]: another sender may have advanced it since.
+    pub async fn claim_delivery(
+        &self,
+        event_id: i64,
+        backend: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Claim>> {
+        Ok(sqlx::query_as(
+            "UPDATE outbox_delivery SET next_attempt_at = ? \
+             WHERE event_id = ? AND backend = ? AND status = 'pending' AND next_attempt_at <= ? \
+             RETURNING attempts, parts_done",
+        )
+        .bind(format_ts(lease_until))
+        .bind(event_id)
+        .bind(backend)
+        .bind(format_ts(now))
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Records that the first `parts_done` message parts of a multi-part
+    /// delivery got through (progress only ever moves forward). Returns
+    /// `false` if the delivery is not pending.
+    pub async fn mark_parts_delivered(
+        &self,
+        event_id: i64,
+        backend: &str,
+        parts_done: u32,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE outbox_delivery SET parts_done = MAX(parts_done, ?) \
+             WHERE event_id = ? AND backend = ? AND status = 'pending'",
+        )
+        .bind(i64::from(parts_done))
         .bind(event_id)
         .bind(backend)
         .execute(&self.pool)

@@ -340,6 +340,39 @@ async fn outbox_state_transitions() {
             .is_empty()
     );
 
+    // Claims are exclusive until the lease ends.
+    let claim = store
+        .claim_delivery(id, "discord", now, now + Duration::minutes(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim,
+        Some(Claim {
+            attempts: 0,
+            parts_done: 0
+        })
+    );
+    assert!(
+        store
+            .claim_delivery(id, "discord", now, now + Duration::minutes(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.pending_deliveries(now, 100).await.unwrap().len(), 1);
+    assert!(
+        store
+            .claim_delivery(
+                id,
+                "discord",
+                now + Duration::minutes(10),
+                now + Duration::minutes(20)
+            )
+            .await
+            .unwrap()
+            .is_some()
+    );
+
     // Success is terminal.
     assert!(store.mark_delivered(id, "discord").await.unwrap());
     assert!(!store.mark_delivered(id, "discord").await.unwrap());
@@ -736,4 +769,33 @@ async fn csv_exports_are_deterministic() {
         .collect();
     names.sort();
     assert_eq!(names, [EQUITY_CSV, JOURNAL_CSV]);
+}
+
+#[tokio::test]
+async fn multi_part_progress_only_moves_forward() {
+    let (_dir, store) = fresh().await;
+    store.commit_scan(&commit("2024-05-01", &[])).await.unwrap();
+    let now = t(22);
+    let id = store.pending_deliveries(now, 10).await.unwrap()[0].event_id;
+    assert!(store.mark_parts_delivered(id, "discord", 2).await.unwrap());
+    assert!(store.mark_parts_delivered(id, "discord", 1).await.unwrap());
+    store
+        .mark_failed(id, "discord", "HTTP 502", now, 5)
+        .await
+        .unwrap();
+    let p = store.pending_deliveries(now, 10).await.unwrap();
+    let discord = p.iter().find(|p| p.backend == "discord").unwrap();
+    assert_eq!((discord.parts_done, discord.attempts), (2, 1));
+    assert_eq!(
+        p.iter()
+            .find(|p| p.backend == "webhook")
+            .unwrap()
+            .parts_done,
+        0
+    );
+    store.mark_delivered(id, "discord").await.unwrap();
+    assert!(
+        !store.mark_parts_delivered(id, "discord", 3).await.unwrap(),
+        "terminal"
+    );
 }

@@ -1,0 +1,481 @@
+//! Platform-neutral message model and the pure builders that turn events into
+//! it. The Discord bot reuses these builders for its command replies, and the
+//! renderers (`render`) turn embeds into each platform's format.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, SignalAlert};
+
+/// Green: signals, winning exits.
+pub const GREEN: u32 = 0x2E_CC_71;
+/// Red: errors, losing exits.
+pub const RED: u32 = 0xE7_4C_3C;
+/// Blue: retrain and informational messages.
+pub const BLUE: u32 = 0x34_98_DB;
+
+/// Discord's limits, which are the tightest of the platforms; builders
+/// respect them so every renderer can assume them.
+pub mod limits {
+    /// Embed title.
+    pub const TITLE: usize = 256;
+    /// Embed description.
+    pub const DESCRIPTION: usize = 4096;
+    /// Fields per embed.
+    pub const FIELDS: usize = 25;
+    /// Field name.
+    pub const FIELD_NAME: usize = 256;
+    /// Field value.
+    pub const FIELD_VALUE: usize = 1024;
+    /// Footer text.
+    pub const FOOTER: usize = 2048;
+    /// Embeds per message.
+    pub const EMBEDS_PER_MESSAGE: usize = 10;
+    /// Characters of all embeds of one message together.
+    pub const MESSAGE_TOTAL: usize = 6000;
+}
+
+/// One field of an embed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    /// Label.
+    pub name: String,
+    /// Value.
+    pub value: String,
+    /// Shown side by side with neighbouring inline fields.
+    pub inline: bool,
+}
+
+/// A rich message: title, text, colour bar, fields, footer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Embed {
+    /// Title.
+    pub title: String,
+    /// Body text.
+    pub description: Option<String>,
+    /// Colour as 0xRRGGBB.
+    pub colour: u32,
+    /// Fields.
+    pub fields: Vec<Field>,
+    /// Footer text.
+    pub footer: Option<String>,
+    /// Timestamp shown by Discord.
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+impl Embed {
+    /// An embed with a title and colour.
+    pub fn new(title: impl Into<String>, colour: u32) -> Self {
+        Embed {
+            title: truncate(&title.into(), limits::TITLE),
+            description: None,
+            colour,
+            fields: Vec::new(),
+            footer: None,
+            timestamp: None,
+        }
+    }
+
+    /// Sets the description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(truncate(&text.into(), limits::DESCRIPTION));
+        self
+    }
+
+    /// Adds a field (beyond 25 fields the rest are dropped).
+    pub fn field(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+        inline: bool,
+    ) -> Self {
+        if self.fields.len() < limits::FIELDS {
+            let value = value.into();
+            // Discord rejects empty field values.
+            let value = if value.trim().is_empty() {
+                "-".to_string()
+            } else {
+                value
+            };
+            self.fields.push(Field {
+                name: truncate(&name.into(), limits::FIELD_NAME),
+                value: truncate(&value, limits::FIELD_VALUE),
+                inline,
+            });
+        }
+        self
+    }
+
+    /// Sets the footer.
+    pub fn footer(mut self, text: impl Into<String>) -> Self {
+        self.footer = Some(truncate(&text.into(), limits::FOOTER));
+        self
+    }
+
+    /// Sets the timestamp.
+    pub fn timestamp(mut self, t: DateTime<Utc>) -> Self {
+        self.timestamp = Some(t);
+        self
+    }
+
+    /// Characters Discord counts towards the 6,000 per message: title,
+    /// description, field names and values, footer.
+    pub fn char_count(&self) -> usize {
+        self.title.chars().count()
+            + self.description.as_deref().map_or(0, |d| d.chars().count())
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.chars().count() + f.value.chars().count())
+                .sum::<usize>()
+            + self.footer.as_deref().map_or(0, |f| f.chars().count())
+    }
+}
+
+/// Cuts `s` to at most `max` characters, ending with `…` if cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Price formatting shared by all messages.
+pub fn fmt_price(x: f64) -> String {
+    format!("${x:.2}")
+}
+
+/// Percent formatting of a fraction (0.123 -> `12.3%`).
+pub fn fmt_frac_pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Signed percent formatting of a percentage (5.0 -> `+5.00%`).
+pub fn fmt_signed_pct(x: f64) -> String {
+    format!("{x:+.2}%")
+}
+
+/// One embed per signal (green): P(rally), compression, price, stop, target, size.
+pub fn signal_embeds(signals: &[SignalAlert]) -> Vec<Embed> {
+    let n = signals.len();
+    signals
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let risk = if s.price > 0.0 {
+                (s.price - s.stop) / s.price
+            } else {
+                0.0
+            };
+            Embed::new(format!("📈 New rally signal: {}", s.ticker), GREEN)
+                .field("P(rally)", fmt_frac_pct(s.p_rally), true)
+                .field("Compression", format!("{:.3}", s.compression), true)
+                .field("Price", fmt_price(s.price), true)
+                .field(
+                    "Stop",
+                    format!("{} ({})", fmt_price(s.stop), fmt_frac_pct(-risk)),
+                    true,
+                )
+                .field("Target", fmt_price(s.target), true)
+                .field("Size", fmt_frac_pct(s.size), true)
+                .footer(format!("Signal {} of {n}", i + 1))
+        })
+        .collect()
+}
+
+/// A position exit: green if P&L >= 0, else red.
+pub fn exit_embed(
+    ticker: &str,
+    reason: &str,
+    pnl_pct: f64,
+    bars_held: u32,
+    entry: f64,
+    exit: f64,
+) -> Embed {
+    let (colour, icon) = if pnl_pct >= 0.0 {
+        (GREEN, "✅")
+    } else {
+        (RED, "🔻")
+    };
+    Embed::new(format!("{icon} Exit: {ticker}"), colour)
+        .field("Reason", reason, true)
+        .field("P&L", fmt_signed_pct(pnl_pct), true)
+        .field("Bars held", bars_held.to_string(), true)
+        .field("Entry", fmt_price(entry), true)
+        .field("Exit", fmt_price(exit), true)
+}
+
+/// Retrain summary (blue).
+pub fn retrain_embed(
+    trained: u32,
+    skipped_fresh: u32,
+    failed: u32,
+    fresh: u32,
+    stale: u32,
+    elapsed_secs: f64,
+) -> Embed {
+    Embed::new("🔁 Retrain complete", BLUE)
+        .field("Trained", trained.to_string(), true)
+        .field("Skipped (fresh)", skipped_fresh.to_string(), true)
+        .field("Failed", failed.to_string(), true)
+        .field("Fresh models", fresh.to_string(), true)
+        .field("Stale models", stale.to_string(), true)
+        .field("Elapsed", fmt_elapsed(elapsed_secs), true)
+}
+
+/// An error (red).
+pub fn error_embed(context: &str, message: &str) -> Embed {
+    Embed::new(format!("⚠️ Error: {context}"), RED).description(message)
+}
+
+/// The test message of `scanner alerts test` (blue).
+pub fn test_embed() -> Embed {
+    Embed::new("🔔 Rally detector test alert", BLUE)
+        .description("If you can read this, alerts reach this channel.")
+}
+
+/// `93.4` -> `1m 33s`.
+pub fn fmt_elapsed(secs: f64) -> String {
+    let s = if secs.is_finite() && secs > 0.0 {
+        secs.round() as u64
+    } else {
+        0
+    };
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// The embeds of an event. An empty signal list yields one "no new signals"
+/// embed, so a delivery always sends something.
+pub fn embeds_for(event: &Event) -> Vec<Embed> {
+    match event {
+        Event::Signals(s) if s.is_empty() => {
+            vec![Embed::new("No new rally signals", BLUE)]
+        }
+        Event::Signals(s) => signal_embeds(s),
+        Event::Exit {
+            ticker,
+            reason,
+            pnl_pct,
+            bars_held,
+            entry,
+            exit,
+        } => {
+            vec![exit_embed(
+                ticker, reason, *pnl_pct, *bars_held, *entry, *exit,
+            )]
+        }
+        Event::RetrainComplete {
+            trained,
+            skipped_fresh,
+            failed,
+            fresh,
+            stale,
+            elapsed_secs,
+        } => {
+            vec![retrain_embed(
+                *trained,
+                *skipped_fresh,
+                *failed,
+                *fresh,
+                *stale,
+                *elapsed_secs,
+            )]
+        }
+        Event::Error { context, message } => vec![error_embed(context, message)],
+        Event::Test => vec![test_embed()],
+    }
+}
+
+/// A one-line plain-text summary of an event (email subject, webhook `text` head).
+pub fn summary(event: &Event) -> String {
+    match event {
+        Event::Signals(s) if s.is_empty() => "Rally detector: no new signals".into(),
+        Event::Signals(s) => {
+            let tickers: Vec<&str> = s.iter().map(|s| s.ticker.as_str()).collect();
+            let list = truncate(&tickers.join(", "), 120);
+            format!(
+                "Rally detector: {} new signal{}: {list}",
+                s.len(),
+                if s.len() == 1 { "" } else { "s" }
+            )
+        }
+        Event::Exit {
+            ticker,
+            reason,
+            pnl_pct,
+            ..
+        } => {
+            format!(
+                "Rally detector: exit {ticker} ({reason}) {}",
+                fmt_signed_pct(*pnl_pct)
+            )
+        }
+        Event::RetrainComplete {
+            trained,
+            failed,
+            elapsed_secs,
+            ..
+        } => format!(
+            "Rally detector: retrain complete ({trained} trained, {failed} failed, {})",
+            fmt_elapsed(*elapsed_secs)
+        ),
+        Event::Error { context, .. } => format!("Rally detector: error in {context}"),
+        Event::Test => "Rally detector: test alert".into(),
+    }
+}
+
+/// Splits embeds into Discord messages: at most 10 embeds and 6,000
+/// characters each, order preserved.
+pub fn batch_discord(embeds: &[Embed]) -> Vec<Vec<Embed>> {
+    let mut out: Vec<Vec<Embed>> = Vec::new();
+    let mut cur: Vec<Embed> = Vec::new();
+    let mut chars = 0;
+    for e in embeds {
+        let e = &shrink_to(e, limits::MESSAGE_TOTAL);
+        let n = e.char_count();
+        if !cur.is_empty()
+            && (cur.len() == limits::EMBEDS_PER_MESSAGE || chars + n > limits::MESSAGE_TOTAL)
+        {
+            out.push(std::mem::take(&mut cur));
+            chars = 0;
+        }
+        cur.push(e.clone());
+        chars += n;
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// An embed cut down to at most `max` counted characters: trailing fields are
+/// dropped first, then the description is shortened.
+pub fn shrink_to(e: &Embed, max: usize) -> Embed {
+    let mut e = e.clone();
+    while e.char_count() > max && !e.fields.is_empty() {
+        e.fields.pop();
+    }
+    if e.char_count() > max {
+        let rest = e.char_count() - e.description.as_deref().map_or(0, |d| d.chars().count());
+        let room = max.saturating_sub(rest);
+        e.description = e.description.as_deref().map(|d| truncate(d, room));
+    }
+    e
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_by_event() {
+        let exit = |pnl| Event::Exit {
+            ticker: "A".into(),
+            reason: "r".into(),
+            pnl_pct: pnl,
+            bars_held: 1,
+            entry: 1.0,
+            exit: 1.0,
+        };
+        assert_eq!(embeds_for(&exit(0.5))[0].colour, GREEN);
+        assert_eq!(embeds_for(&exit(-0.5))[0].colour, RED);
+        assert_eq!(
+            embeds_for(&Event::Error {
+                context: "c".into(),
+                message: "m".into()
+            })[0]
+                .colour,
+            RED
+        );
+        let retrain = Event::RetrainComplete {
+            trained: 1,
+            skipped_fresh: 2,
+            failed: 0,
+            fresh: 3,
+            stale: 4,
+            elapsed_secs: 5.0,
+        };
+        let e = &embeds_for(&retrain)[0];
+        assert_eq!(e.colour, BLUE);
+        assert_eq!(e.fields[3].value, "3");
+        assert_eq!(e.fields[4].value, "4");
+        assert_eq!(e.fields[5].value, "5s");
+        let s = SignalAlert {
+            ticker: "X".into(),
+            p_rally: 0.7,
+            compression: 0.1,
+            price: 10.0,
+            stop: 9.0,
+            target: 12.0,
+            size: 0.1,
+        };
+        assert_eq!(embeds_for(&Event::Signals(vec![s]))[0].colour, GREEN);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let long = "x".repeat(5000);
+        let mut e = Embed::new(&long, BLUE).description(&long).footer(&long);
+        for i in 0..30 {
+            e = e.field(format!("{i}{long}"), &long, false);
+        }
+        assert_eq!(e.title.chars().count(), limits::TITLE);
+        assert!(e.title.ends_with('…'));
+        assert_eq!(
+            e.description.as_ref().unwrap().chars().count(),
+            limits::DESCRIPTION
+        );
+        assert_eq!(e.fields.len(), limits::FIELDS);
+        assert!(
+            e.fields
+                .iter()
+                .all(|f| f.name.chars().count() <= 256 && f.value.chars().count() <= 1024)
+        );
+        let batches = batch_discord(&[e.clone(), e]);
+        assert_eq!(batches.len(), 2);
+        for b in &batches {
+            assert!(b.iter().map(Embed::char_count).sum::<usize>() <= limits::MESSAGE_TOTAL);
+        }
+    }
+
+    #[test]
+    fn batching_respects_count_and_characters() {
+        let mid = Embed::new("t", GREEN).description("y".repeat(2500));
+        let sizes: Vec<usize> = batch_discord(&vec![mid; 5]).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 2, 1], "6,000 characters per message");
+        let small = Embed::new("t", GREEN);
+        let sizes: Vec<usize> = batch_discord(&vec![small; 21])
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert_eq!(sizes, [10, 10, 1], "10 embeds per message");
+        assert!(batch_discord(&[]).is_empty());
+    }
+
+    #[test]
+    fn event_json_round_trip() {
+        let e = Event::Signals(vec![SignalAlert {
+            ticker: "X".into(),
+            p_rally: 0.7,
+            compression: 0.1,
+            price: 10.0,
+            stop: 9.0,
+            target: 12.0,
+            size: 0.1,
+        }]);
+        let row = e.to_outbox("signals:2024-01-02").unwrap();
+        assert_eq!(row.kind, "signals");
+        assert_eq!(serde_json::from_str::<Event>(&row.payload_json).unwrap(), e);
+        assert_eq!(
+            serde_json::to_value(Event::Test).unwrap(),
+            serde_json::json!({"type": "test"})
+        );
+    }
+}
