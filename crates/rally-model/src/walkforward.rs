@@ -143,6 +143,16 @@ fn all_finite(x: &[f64]) -> bool {
     x.iter().all(|v| v.is_finite())
 }
 
+/// How a window's label barriers are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum BarrierRule {
+    /// METHOD §5 auto-calibration on the training window (the default).
+    #[default]
+    Auto,
+    /// Fixed barriers (e.g. [`Barriers::HAND_TUNED`] for `--validate`).
+    Fixed(Barriers),
+}
+
 /// Fit the model on rows `lo..=hi` (METHOD §6). Feature rows are produced
 /// for `0..upto` (at least `hi + 1`), so callers can score later rows.
 /// A zero-variance HMM window is an error for the whole ticker.
@@ -151,6 +161,17 @@ pub fn train_window(
     lo: usize,
     hi: usize,
     upto: usize,
+) -> Result<TrainedWindow, ModelError> {
+    train_window_with(inp, lo, hi, upto, BarrierRule::Auto)
+}
+
+/// [`train_window`] with an explicit barrier rule.
+pub fn train_window_with(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    upto: usize,
+    rule: BarrierRule,
 ) -> Result<TrainedWindow, ModelError> {
     let h = FORWARD_HORIZON;
     let fit_obs: Vec<[f64; 2]> = inp.obs[lo..=hi]
@@ -161,7 +182,10 @@ pub fn train_window(
     let hmm = rally_hmm::fit(&fit_obs)?;
     let upto = upto.max(hi + 1).min(inp.len());
     let x = feature_rows(inp, &hmm, upto);
-    let barriers = Barriers::calibrate(&inp.frame.rv[lo..=hi]);
+    let barriers = match rule {
+        BarrierRule::Auto => Barriers::calibrate(&inp.frame.rv[lo..=hi]),
+        BarrierRule::Fixed(b) => b,
+    };
     let labels = rally_labels(inp.high, inp.low, inp.close, barriers, h);
     let rows: Vec<usize> = (lo..=hi)
         .filter(|&t| all_finite(&x[t]) && labels[t].is_finite() && t + h <= hi)
@@ -294,7 +318,9 @@ pub fn walk_forward(inp: &TickerInputs<'_>) -> Result<WalkForward, ModelError> {
     let folds = fold_windows(inp);
     let results: Vec<Result<(FoldRecord, Vec<OosRow>), ModelError>> = folds
         .iter()
-        .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi))
+        .map(|&(year, (lo, hi), (te_lo, te_hi))| {
+            run_fold(inp, year, lo, hi, te_lo, te_hi, BarrierRule::Auto)
+        })
         .collect();
     assemble(results)
 }
@@ -307,8 +333,9 @@ pub fn run_fold(
     hi: usize,
     te_lo: usize,
     te_hi: usize,
+    rule: BarrierRule,
 ) -> Result<(FoldRecord, Vec<OosRow>), ModelError> {
-    let w = train_window(inp, lo, hi, te_hi + 1)?;
+    let w = train_window_with(inp, lo, hi, te_hi + 1, rule)?;
     let mut out = Vec::new();
     if let Some(model) = &w.model {
         for t in te_lo..=te_hi {
