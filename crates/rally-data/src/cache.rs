@@ -111,9 +111,21 @@ impl Cache {
         if !source.cacheable() {
             return source.load(ticker);
         }
-        let describe = source.describe();
+        let newer = source.load(ticker)?;
+        self.merge(&source.describe(), ticker, newer, now)
+    }
+
+    /// Merge freshly fetched bars into the cached series of `ticker` (bars
+    /// after the cached last date are appended) and store the result.
+    pub fn merge(
+        &self,
+        source: &str,
+        ticker: &str,
+        newer: Loaded,
+        now: DateTime<Utc>,
+    ) -> Result<Loaded, DataError> {
         let cached = match self.get(ticker) {
-            Ok(Some(c)) if c.source == describe => Some(c),
+            Ok(Some(c)) if c.source == source => Some(c),
             Ok(_) => None,
             Err(e) => {
                 tracing::warn!("{e}; refetching");
@@ -123,7 +135,6 @@ impl Cache {
         let loaded = match cached {
             Some(mut c) => {
                 let last: Option<NaiveDate> = c.series.last_date();
-                let newer = source.load(ticker)?;
                 let added = c.series.extend_after(&newer.series);
                 tracing::debug!(ticker, added, ?last, "incremental refresh");
                 Loaded {
@@ -131,13 +142,13 @@ impl Cache {
                     report: newer.report,
                 }
             }
-            None => source.load(ticker)?,
+            None => newer,
         };
         self.put(
             ticker,
             &CachedSeries {
                 version: CACHE_VERSION,
-                source: describe,
+                source: source.to_owned(),
                 fetched_at: now,
                 series: loaded.series.clone(),
             },

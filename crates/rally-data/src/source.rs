@@ -41,10 +41,21 @@ pub trait Source: Send + Sync {
         tickers.iter().map(|t| self.load(t)).collect()
     }
 
+    /// Whether `load_many` is much cheaper than separate `load`s (remote sources).
+    fn prefers_batch(&self) -> bool {
+        false
+    }
+
     /// Whether results can be cached across runs (a CSV snapshot is its own
     /// cache; remote and synthetic sources benefit).
     fn cacheable(&self) -> bool {
         true
+    }
+}
+
+impl std::fmt::Debug for dyn Source + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 

@@ -169,6 +169,10 @@ impl Source for YahooSource {
     fn load_many(&self, tickers: &[String]) -> Vec<Result<Loaded, DataError>> {
         self.fetch_all(tickers)
     }
+
+    fn prefers_batch(&self) -> bool {
+        true
+    }
 }
 
 /// Map a chart API response to a cleaned series. Dates are the exchange's

@@ -6,10 +6,14 @@
 //! function here and render its result. Nothing here prints; results are
 //! returned as data and progress is reported through `tracing`.
 
+pub mod commands;
+pub mod data;
 pub mod error;
 pub mod export;
 pub mod format;
 pub mod logging;
 pub mod research;
+pub mod retrain;
+pub mod state;
 
 pub use error::PipelineError;

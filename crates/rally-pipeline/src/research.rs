@@ -8,7 +8,7 @@
 use rally_data::{Series, align_asof};
 use rally_features::FeatureFrame;
 use rally_model::walkforward::{
-    TickerInputs, TrainedWindow, WalkForward, assemble, fold_windows, run_fold,
+    BarrierRule, TickerInputs, TrainedWindow, WalkForward, assemble, fold_windows, run_fold,
 };
 use rally_model::{ClassMetrics, live::train_live};
 use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest};
@@ -55,10 +55,15 @@ pub fn features_for(series: &Series, vix: &Series) -> FeatureFrame {
 
 /// Walk-forward with folds in parallel (deterministic order).
 pub fn walk_forward_par(inp: &TickerInputs<'_>) -> Result<WalkForward, PipelineError> {
+    walk_forward_rule(inp, BarrierRule::Auto)
+}
+
+/// Walk-forward under a barrier rule, folds in parallel.
+pub fn walk_forward_rule(inp: &TickerInputs<'_>, rule: BarrierRule) -> Result<WalkForward, PipelineError> {
     let folds = fold_windows(inp);
     let results = folds
         .par_iter()
-        .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi))
+        .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi, rule))
         .collect();
     Ok(assemble(results)?)
 }

@@ -1,0 +1,152 @@
+//! `retrainer`: train the live model of every ticker in parallel and save
+//! it to `models/TICKER.msgpack`. A failing ticker never stops the others;
+//! results are identical whatever the number of worker threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use rally_model::live::{LiveModel, train_live};
+use rally_model::walkforward::TickerInputs;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::data::DataAccess;
+use crate::error::PipelineError;
+use crate::research::{features_for, walk_forward_par};
+use crate::state::StateDir;
+
+/// Models younger than this many days are not retrained without `--force`.
+pub const SKIP_FRESH_DAYS: i64 = 7;
+
+#[derive(Debug, Clone)]
+pub struct RetrainOptions {
+    pub force: bool,
+    /// Also run the walk-forward and store its metrics in the artefact.
+    pub walk_forward: bool,
+    /// The clock (injectable for tests).
+    pub now: DateTime<Utc>,
+}
+
+/// What happened to one ticker.
+#[derive(Debug, Clone, Serialize)]
+pub enum RetrainOutcome {
+    Trained { auc: Option<f64> },
+    SkippedFresh { age_days: i64 },
+    Failed { reason: String },
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RetrainReport {
+    pub trained: Vec<String>,
+    pub skipped_fresh: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub elapsed_secs: f64,
+}
+
+/// Whether `ticker` has a model younger than [`SKIP_FRESH_DAYS`].
+fn fresh_age(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> Option<i64> {
+    let m = LiveModel::load(&state.model_path(ticker)).ok()?;
+    let age = m.age_days(now);
+    (age < SKIP_FRESH_DAYS).then_some(age)
+}
+
+fn train_one(
+    state: &StateDir,
+    series: rally_data::Series,
+    vix: &rally_data::Series,
+    opts: &RetrainOptions,
+) -> Result<Option<f64>, PipelineError> {
+    let ticker = series.ticker.clone();
+    if series.len() < 2 {
+        return Err(PipelineError::TooShort {
+            ticker,
+            bars: series.len(),
+        });
+    }
+    let frame = features_for(&series, vix);
+    let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
+    let inp = TickerInputs {
+        dates: &series.dates,
+        high: &series.high,
+        low: &series.low,
+        close: &series.close,
+        frame: &frame,
+        obs: &obs,
+    };
+    let wf = if opts.walk_forward {
+        walk_forward_par(&inp)?.metrics
+    } else {
+        None
+    };
+    let w = train_live(&inp)?;
+    let Some(model) = LiveModel::from_window(&ticker, &inp, &w, wf, opts.now) else {
+        return Err(PipelineError::Invalid(format!(
+            "{ticker}: live model not trained: {}",
+            w.info.skipped.as_deref().unwrap_or("no usable rows")
+        )));
+    };
+    model.save(&state.model_path(&ticker))?;
+    Ok(model.walk_forward.as_ref().and_then(|m| m.auc))
+}
+
+/// Retrain `tickers`. `progress` is called after each ticker with
+/// `(done, total, ticker)` (for a progress bar).
+pub fn retrain(
+    state: &StateDir,
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    opts: &RetrainOptions,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<RetrainReport, PipelineError> {
+    let t0 = Instant::now();
+    std::fs::create_dir_all(state.models()).map_err(|e| PipelineError::io(state.models(), e))?;
+    let mut outcomes: Vec<Option<RetrainOutcome>> = tickers
+        .iter()
+        .map(|t| {
+            if opts.force {
+                return None;
+            }
+            fresh_age(state, t, opts.now).map(|age_days| RetrainOutcome::SkippedFresh { age_days })
+        })
+        .collect();
+    let todo: Vec<usize> = (0..tickers.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let todo_names: Vec<String> = todo.iter().map(|&i| tickers[i].clone()).collect();
+    if !todo.is_empty() {
+        let vix = data.vix()?;
+        let loaded = data.load(&todo_names);
+        let done = AtomicUsize::new(0);
+        let total = todo.len();
+        let results: Vec<RetrainOutcome> = loaded
+            .into_par_iter()
+            .zip(todo_names.par_iter())
+            .map(|(l, t)| {
+                let r = l.and_then(|s| train_one(state, s, &vix, opts));
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total, t);
+                match r {
+                    Ok(auc) => RetrainOutcome::Trained { auc },
+                    Err(e) => {
+                        tracing::error!("{e}");
+                        RetrainOutcome::Failed {
+                            reason: e.to_string(),
+                        }
+                    }
+                }
+            })
+            .collect();
+        for (i, r) in todo.into_iter().zip(results) {
+            outcomes[i] = Some(r);
+        }
+    }
+    let mut report = RetrainReport::default();
+    for (t, o) in tickers.iter().zip(outcomes) {
+        match o {
+            Some(RetrainOutcome::Trained { .. }) => report.trained.push(t.clone()),
+            Some(RetrainOutcome::SkippedFresh { .. }) => report.skipped_fresh.push(t.clone()),
+            Some(RetrainOutcome::Failed { reason }) => report.failed.push((t.clone(), reason)),
+            None => report.failed.push((t.clone(), "not processed".into())),
+        }
+    }
+    report.elapsed_secs = t0.elapsed().as_secs_f64();
+    Ok(report)
+}
