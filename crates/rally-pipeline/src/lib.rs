@@ -11,6 +11,7 @@ pub mod data;
 pub mod error;
 pub mod export;
 pub mod format;
+pub mod health;
 pub mod logging;
 pub mod research;
 pub mod retrain;
