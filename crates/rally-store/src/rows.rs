@@ -123,6 +123,9 @@ pub struct ScanRun {
     pub n_signals: i64,
     /// Free-form status, e.g. `ok` or `partial`.
     pub status: String,
+    /// Market context (VIX, breadth) as JSON; `None` for older rows.
+    #[sqlx(default)]
+    pub summary_json: Option<String>,
 }
 
 /// A Discord user of the bot.

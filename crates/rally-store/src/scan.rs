@@ -32,6 +32,8 @@ pub struct ScanCommit {
     pub signals: Vec<SignalRow>,
     /// Alert events to enqueue (deduplicated by `dedupe_key`).
     pub events: Vec<NewOutboxEvent>,
+    /// Market context of the scan (VIX, breadth) as JSON, for readers.
+    pub summary_json: Option<String>,
     /// Names of the configured alert backends; each new event gets a pending
     /// delivery row per backend.
     pub backends: Vec<String>,
@@ -178,8 +180,8 @@ impl Store {
         }
 
         sqlx::query(
-            "INSERT INTO scan_runs (as_of, started_at, finished_at, n_scanned, n_signals, status) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO scan_runs (as_of, started_at, finished_at, n_scanned, n_signals, status, summary_json) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(c.as_of)
         .bind(format_ts(c.started_at))
@@ -187,6 +189,7 @@ impl Store {
         .bind(c.n_scanned)
         .bind(c.signals.len() as i64)
         .bind(&c.status)
+        .bind(&c.summary_json)
         .execute(&mut *tx)
         .await?;
 

@@ -102,6 +102,7 @@ fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
             kind: "signals".into(),
             payload_json: "{}".into(),
         }],
+        summary_json: Some(r#"{"vix":18.5}"#.into()),
         backends: vec!["discord".into(), "webhook".into()],
     }
 }
