@@ -2,7 +2,7 @@
 //! benefits from one, in parallel when loading is CPU-bound, batched when
 //! the source is remote.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::{Cache, DataError, Series, Source, VIX_TICKER};
 use rayon::prelude::*;
 
@@ -15,6 +15,8 @@ pub struct DataAccess<'a> {
     /// `None` bypasses the cache (`--no-cache`).
     pub cache: Option<&'a Cache>,
     pub now: DateTime<Utc>,
+    /// Drop bars after this date (replaying history: `--demo`, tests).
+    pub until: Option<NaiveDate>,
 }
 
 impl DataAccess<'_> {
@@ -23,7 +25,14 @@ impl DataAccess<'_> {
             Some(c) => c.refresh(self.source, ticker, self.now),
             None => self.source.load(ticker),
         }
-        .map(|l| l.series)
+        .map(|l| self.cut(l.series))
+    }
+
+    fn cut(&self, mut s: Series) -> Series {
+        if let Some(d) = self.until {
+            s.truncate_to(d);
+        }
+        s
     }
 
     /// The VIX series.
@@ -46,7 +55,7 @@ impl DataAccess<'_> {
                         Some(c) => c.merge(&describe, t, l, self.now)?,
                         None => l,
                     };
-                    Ok(l.series)
+                    Ok(self.cut(l.series))
                 })
                 .collect();
         }

@@ -8,13 +8,17 @@
 
 pub mod commands;
 pub mod data;
+pub mod demo;
 pub mod error;
 pub mod export;
+pub mod fault;
 pub mod format;
 pub mod health;
 pub mod logging;
+pub mod report;
 pub mod research;
 pub mod retrain;
+pub mod scan;
 pub mod state;
 
 pub use error::PipelineError;

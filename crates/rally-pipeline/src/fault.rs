@@ -1,0 +1,22 @@
+//! Fault injection for the crash-safety tests: `RALLY_FAULT=<point>:abort`
+//! makes the process abort (as abruptly as SIGKILL, no destructors) when it
+//! reaches the named point, and `RALLY_FAULT=<point>:pause` makes it sleep
+//! so a test can kill it there. Unset in production: a no-op.
+
+/// Named points: `before-commit`, `after-commit`, `after-export`.
+pub fn point(name: &str) {
+    let Ok(spec) = std::env::var("RALLY_FAULT") else {
+        return;
+    };
+    let Some((at, action)) = spec.split_once(':') else {
+        return;
+    };
+    if at != name {
+        return;
+    }
+    match action {
+        "abort" => std::process::abort(),
+        "pause" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+        _ => {}
+    }
+}

@@ -1,0 +1,359 @@
+//! Plain-text reports: aligned tables for the terminal. Pure functions from
+//! results to `String`; the binaries decide where to print them.
+
+use std::fmt::Write as _;
+
+use crate::health::{HealthReport, ModelStatus};
+use crate::retrain::RetrainReport;
+use crate::scan::ScanReport;
+
+/// Column alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// An aligned text table with a title and a header rule.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub align: Vec<Align>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(title: &str, headers: &[&str]) -> Table {
+        Table {
+            title: title.to_owned(),
+            headers: headers.iter().map(|s| (*s).to_owned()).collect(),
+            align: headers
+                .iter()
+                .enumerate()
+                .map(|(i, _)| if i == 0 { Align::Left } else { Align::Right })
+                .collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    pub fn render(&self) -> String {
+        let n = self.headers.len();
+        let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate().take(n) {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::from("│");
+            for i in 0..n {
+                let c = cells.get(i).map(String::as_str).unwrap_or("");
+                let pad = w[i] - c.chars().count();
+                match self.align.get(i).copied().unwrap_or(Align::Right) {
+                    Align::Left => {
+                        let _ = write!(s, " {c}{} │", " ".repeat(pad));
+                    }
+                    Align::Right => {
+                        let _ = write!(s, " {}{c} │", " ".repeat(pad));
+                    }
+                }
+            }
+            s
+        };
+        let rule = |l: &str, m: &str, r: &str| {
+            let mut s = String::from(l);
+            for (i, wi) in w.iter().enumerate() {
+                s.push_str(&"─".repeat(wi + 2));
+                s.push_str(if i + 1 == n { r } else { m });
+            }
+            s
+        };
+        let mut out = String::new();
+        if !self.title.is_empty() {
+            let _ = writeln!(out, "{}", self.title);
+        }
+        let _ = writeln!(out, "{}", rule("┌", "┬", "┐"));
+        let _ = writeln!(out, "{}", line(&self.headers));
+        let _ = writeln!(out, "{}", rule("├", "┼", "┤"));
+        if self.rows.is_empty() {
+            let _ = writeln!(out, "{}", line(&["(none)".to_owned()]));
+        }
+        for r in &self.rows {
+            let _ = writeln!(out, "{}", line(r));
+        }
+        let _ = writeln!(out, "{}", rule("└", "┴", "┘"));
+        out
+    }
+}
+
+/// `0.1234` -> `12.34%`; `None`/NaN -> `-`.
+pub fn pct(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{:.2}%", v * 100.0),
+        _ => "-".into(),
+    }
+}
+
+/// Signed percent: `+1.20%`.
+pub fn spct(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{:+.2}%", v * 100.0),
+        _ => "-".into(),
+    }
+}
+
+/// A number with `d` decimals; `-` when missing.
+pub fn num(x: Option<f64>, d: usize) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v:.d$}"),
+        _ => "-".into(),
+    }
+}
+
+/// The scanner's printed report.
+pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
+    let mut out = String::new();
+    let as_of = r.as_of.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+    let _ = writeln!(
+        out,
+        "Rally scan as of {as_of} — config {} — source {} — {} scanned{}\n",
+        r.config,
+        r.source,
+        r.scanned,
+        if r.committed {
+            ""
+        } else {
+            " (already recorded; state unchanged)"
+        }
+    );
+    let b = &r.breadth;
+    let mut t = Table::new("Market breadth", &["measure", "value"]);
+    t.row(vec!["tickers".into(), b.n.to_string()]);
+    t.row(vec!["close > SMA50".into(), pct(b.above_sma50)]);
+    t.row(vec!["close > SMA200".into(), pct(b.above_sma200)]);
+    t.row(vec![
+        "golden crosses (5 bars)".into(),
+        if b.golden_crosses.is_empty() {
+            "none".into()
+        } else {
+            b.golden_crosses.join(" ")
+        },
+    ]);
+    t.row(vec![
+        "VIX".into(),
+        match (b.vix, &b.vix_label) {
+            (Some(v), Some(l)) => format!("{v:.2} ({l})"),
+            _ => "-".into(),
+        },
+    ]);
+    out.push_str(&t.render());
+    let mut t = Table::new(
+        "\nNew signals (enter at next open)",
+        &[
+            "ticker",
+            "P(rally)",
+            "compression",
+            "price",
+            "stop",
+            "target",
+            "size",
+        ],
+    );
+    for s in &r.signals {
+        t.row(vec![
+            s.ticker.clone(),
+            num(Some(s.p_rally), 3),
+            num(Some(s.compression), 3),
+            num(Some(s.price), 2),
+            num(Some(s.stop), 2),
+            num(Some(s.target), 2),
+            pct(Some(s.size)),
+        ]);
+    }
+    out.push_str(&t.render());
+    let mut t = Table::new(
+        "\nWatchlist",
+        &["ticker", "P(rally)", "compression", "close"],
+    );
+    for s in &r.watchlist {
+        t.row(vec![
+            s.ticker.clone(),
+            num(Some(s.p_rally), 3),
+            num(Some(s.compression), 3),
+            num(Some(s.close), 2),
+        ]);
+    }
+    out.push_str(&t.render());
+    let mut t = Table::new(
+        "\nRanking",
+        &["#", "ticker", "date", "P(rally)", "compression", "close"],
+    );
+    t.align[1] = Align::Left;
+    for (i, s) in r.ranking.iter().enumerate() {
+        t.row(vec![
+            (i + 1).to_string(),
+            s.ticker.clone(),
+            s.date.to_string(),
+            num(Some(s.p_rally), 3),
+            num(Some(s.compression), 3),
+            num(Some(s.close), 2),
+        ]);
+    }
+    out.push_str(&t.render());
+    if with_positions {
+        let mut t = Table::new(
+            "\nOpen positions",
+            &[
+                "ticker", "status", "signal", "entry", "fill", "last", "P&L", "stop", "target",
+                "bars",
+            ],
+        );
+        t.align[1] = Align::Left;
+        for p in &r.positions {
+            t.row(vec![
+                p.ticker.clone(),
+                p.status.clone(),
+                p.signal_date.to_string(),
+                p.entry_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                num(p.entry_fill, 2),
+                num(Some(p.last_price), 2),
+                spct(p.pnl_pct),
+                num(Some(p.stop), 2),
+                num(Some(p.target), 2),
+                p.bars_held.to_string(),
+            ]);
+        }
+        out.push_str(&t.render());
+        let mut t = Table::new(
+            "\nClosed by this scan",
+            &[
+                "ticker",
+                "entry",
+                "exit",
+                "fill",
+                "exit price",
+                "reason",
+                "bars",
+                "return",
+                "P&L $",
+            ],
+        );
+        t.align[5] = Align::Left;
+        for c in &r.closed {
+            t.row(vec![
+                c.ticker.clone(),
+                c.entry_date.to_string(),
+                c.exit_date.to_string(),
+                num(Some(c.entry_fill), 2),
+                num(Some(c.exit_price), 2),
+                c.reason.clone(),
+                c.bars_held.to_string(),
+                spct(Some(c.ret)),
+                num(Some(c.pnl), 2),
+            ]);
+        }
+        out.push_str(&t.render());
+        if let Some(e) = &r.equity {
+            let _ = writeln!(
+                out,
+                "\nEquity {:.2}  cash {:.2}  exposure {}  open {}",
+                e.equity,
+                e.cash,
+                pct(Some(e.exposure)),
+                e.n_open
+            );
+        }
+    }
+    let problems: Vec<String> = r
+        .missing_models
+        .iter()
+        .map(|t| format!("{t}: no model (run `retrainer --tickers {t}`)"))
+        .chain(
+            r.corrupt_models
+                .iter()
+                .map(|p| format!("{}: {}", p.ticker, p.reason)),
+        )
+        .chain(
+            r.data_errors
+                .iter()
+                .map(|p| format!("{}: {}", p.ticker, p.reason)),
+        )
+        .chain(
+            r.stale_data
+                .iter()
+                .map(|p| format!("{}: {}", p.ticker, p.reason)),
+        )
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\nNot scanned ({}):", problems.len());
+        for p in problems {
+            let _ = writeln!(out, "  {p}");
+        }
+    }
+    out
+}
+
+/// The retrainer's summary.
+pub fn retrain_text(r: &RetrainReport) -> String {
+    let mut out = format!(
+        "Retrain: {} trained, {} skipped (fresh), {} failed in {:.2}s\n",
+        r.trained.len(),
+        r.skipped_fresh.len(),
+        r.failed.len(),
+        r.elapsed_secs
+    );
+    for (t, e) in &r.failed {
+        let _ = writeln!(out, "  failed {t}: {e}");
+    }
+    out
+}
+
+/// `scanner health`.
+pub fn health_text(h: &HealthReport) -> String {
+    let mut t = Table::new(
+        "Model health",
+        &["ticker", "status", "trained", "age (days)", "data end"],
+    );
+    t.align[1] = Align::Left;
+    for m in &h.models {
+        let status = match &m.status {
+            ModelStatus::Fresh => "fresh".to_owned(),
+            ModelStatus::Stale => "STALE".to_owned(),
+            ModelStatus::Missing => "missing".to_owned(),
+            ModelStatus::Corrupt { reason } => format!("CORRUPT: {reason}"),
+        };
+        t.row(vec![
+            m.ticker.clone(),
+            status,
+            m.trained_at
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "-".into()),
+            m.age_days
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
+            m.data_end
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    let mut out = t.render();
+    let _ = writeln!(
+        out,
+        "{} fresh, {} stale, {} missing, {} corrupt; last data date {}",
+        h.fresh,
+        h.stale,
+        h.missing,
+        h.corrupt,
+        h.last_data_date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    out
+}
