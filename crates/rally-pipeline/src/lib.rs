@@ -19,6 +19,7 @@ pub mod report;
 pub mod research;
 pub mod retrain;
 pub mod scan;
+pub mod schedule;
 pub mod state;
 
 pub use error::PipelineError;

@@ -1,1 +1,0 @@
-//! Discord-bot command logic over the state store (owned by the bot work).
