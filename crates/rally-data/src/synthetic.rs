@@ -163,8 +163,11 @@ impl Market {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Phase {
+    /// Ordinary trading.
     Normal,
+    /// A volatility squeeze.
     Compression,
+    /// The directional move out of a squeeze.
     Breakout { up: bool },
 }
 
@@ -256,53 +259,67 @@ impl SyntheticSource {
         };
         let base_volume = rng.range(2e5, 5e7).round();
         let mut price = rng.range(15.0, 250.0);
+        // Slowly rising fair value; normal phases revert towards it so
+        // prices stay in a realistic range over decades.
+        let mut anchor = price.ln();
         let mut phase = Phase::Normal;
         let mut left = rng.int(20, 150);
-        let mut h = base_vol * base_vol; // conditional variance
-        let mut prev_r = 0.0f64;
+        let mut len = left;
+        let mut next_up = rng.uniform() < 0.8;
+        let mut h = base_vol * base_vol; // conditional variance (GARCH)
+        let mut prev_eps = 0.0f64;
         let mut s = Series::with_capacity(ticker, days.len());
         for d in days {
             if left == 0 {
                 (phase, left) = match phase {
-                    Phase::Normal => (Phase::Compression, rng.int(25, 70)),
-                    Phase::Compression => (
-                        Phase::Breakout {
-                            up: rng.uniform() < 0.7,
-                        },
-                        rng.int(6, 15),
-                    ),
-                    Phase::Breakout { .. } => (Phase::Normal, rng.int(30, 160)),
+                    Phase::Normal => {
+                        next_up = rng.uniform() < 0.8;
+                        (Phase::Compression, rng.int(20, 35))
+                    }
+                    Phase::Compression => (Phase::Breakout { up: next_up }, rng.int(10, 18)),
+                    Phase::Breakout { .. } => (Phase::Normal, rng.int(30, 90)),
                 };
+                len = left;
             }
             left -= 1;
+            let dir = if next_up { 1.0 } else { -1.0 };
             let (target_vol, drift, vol_mult) = match phase {
-                Phase::Normal => (base_vol, 0.0002, 1.0),
-                Phase::Compression => (base_vol * 0.4, 0.0, 0.6),
+                Phase::Normal => (base_vol, 0.0002 - 0.003 * (price.ln() - anchor), 1.0),
+                Phase::Compression if left < 6 => {
+                    // The last bars of a squeeze lean towards the coming
+                    // move and volume starts to return: observable precursors.
+                    let ramp = f64::from(6 - left) / 6.0;
+                    (base_vol * 0.4, dir * 0.3 * base_vol, 0.6 + 0.8 * ramp)
+                }
+                Phase::Compression => (base_vol * 0.35, 0.0, 0.6),
                 Phase::Breakout { up } => {
                     let dir = if up { 1.0 } else { -1.0 };
-                    (base_vol * 1.3, dir * 0.55 * base_vol, 1.9)
+                    let fade = f64::from(left + 1) / f64::from(len.max(1));
+                    (base_vol * 1.2, dir * 0.8 * base_vol * (0.5 + fade), 2.0)
                 }
             };
-            // GARCH(1,1) around the phase's target variance: clustering.
+            anchor += 0.00025;
+            // GARCH(1,1) on the ticker's own shocks around the phase's target
+            // variance: volatility clusters but cannot explode.
             let (a, b) = (0.08, 0.88);
-            h = target_vol * target_vol * (1.0 - a - b) + a * prev_r * prev_r + b * h;
-            // Compression should actually be quiet: pull the variance down fast.
-            if phase == Phase::Compression {
-                h = h.min(4.0 * target_vol * target_vol);
+            h = target_vol * target_vol * (1.0 - a - b) + a * prev_eps * prev_eps + b * h;
+            if matches!(phase, Phase::Compression) {
+                h = h.min(2.0 * target_vol * target_vol);
             }
             let sigma = h.sqrt();
+            let eps = sigma * rng.normal();
+            prev_eps = eps;
             let m = self.market.index(d);
             let mret = self.market.ret[m] * beta;
-            let mvol = self.market.vol[m] / 0.0065;
-            let idio = sigma * mvol.sqrt() * rng.normal();
-            let r = (drift + mret + idio).clamp(-0.5, 0.5);
-            prev_r = r - drift;
+            // Market stress widens every ticker's moves.
+            let stress = (self.market.vol[m] / 0.0065).sqrt();
+            let r = (drift + mret + eps * stress).clamp(-0.4, 0.4);
             let gap = 0.25 * sigma * rng.normal();
             let open = price * gap.exp();
             let close = price * r.exp();
             let high = open.max(close) * (0.45 * sigma * rng.normal().abs()).exp();
             let low = open.min(close) * (-0.45 * sigma * rng.normal().abs()).exp();
-            let volume = (base_volume * vol_mult * (0.35 * rng.normal()).exp()).round();
+            let volume = (base_volume * vol_mult * (0.3 * rng.normal()).exp()).round();
             s.push(Bar {
                 date: d,
                 open,
