@@ -1,0 +1,384 @@
+//! Rendering tests: every tab of a filled store and of an empty one, drawn
+//! with ratatui's `TestBackend`, checked on the key cells.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use dashboard::app::{App, Tab};
+use dashboard::data::{self, LoadOptions, Snapshot, StoreState};
+use dashboard::ui;
+use rally_pipeline::state::StateDir;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn opts(root: &std::path::Path) -> LoadOptions {
+    let state = StateDir::new(root);
+    LoadOptions {
+        database_url: state.database_url(false),
+        state,
+        journal: 50,
+        equity: 90,
+    }
+}
+
+fn filled() -> (tempfile::TempDir, Snapshot) {
+    let dir = tempfile::tempdir().unwrap();
+    common::fill_store_blocking(dir.path());
+    let snap = data::load(&opts(dir.path())).unwrap();
+    (dir, snap)
+}
+
+fn render_tab(snap: &Snapshot, tab: Tab) -> String {
+    let mut app = App::new(snap.clone());
+    app.tab = tab;
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| ui::draw(f, &app)).unwrap();
+    ui::buffer_to_plain(t.backend().buffer())
+}
+
+fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line with {needle:?} in\n{screen}"))
+}
+
+#[test]
+fn snapshot_reads_the_store() {
+    let (_dir, s) = filled();
+    assert_eq!(s.store, StoreState::Ok);
+    let tickers: Vec<&str> = s.positions.iter().map(|p| p.ticker.as_str()).collect();
+    assert_eq!(tickers, ["AAPL", "MSFT", "NVDA"]);
+    assert_eq!(s.journal.len(), 5);
+    assert_eq!(s.journal[0].ticker, "AMZN", "newest exit first");
+    assert_eq!(s.closed_count, 5);
+    assert_eq!(s.equity.len(), 41);
+    assert_eq!(s.signals.len(), 2);
+    assert_eq!(s.market.vix, Some(12.9));
+    assert_eq!(s.outbox.len(), 2);
+    assert_eq!(s.health.corrupt, 1);
+    // Tickers of positions and signals without a model are reported missing.
+    assert_eq!(s.health.missing, 5);
+}
+
+#[test]
+fn journal_and_equity_limits_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fill_store_blocking(dir.path());
+    let mut o = opts(dir.path());
+    o.journal = 2;
+    o.equity = 10;
+    let s = data::load(&o).unwrap();
+    assert_eq!(s.journal.len(), 2);
+    assert_eq!(s.closed_count, 5, "realised P&L still counts every trade");
+    assert_eq!(s.equity.len(), 10);
+    assert_eq!(
+        s.equity.last().map(|e| e.date),
+        Some(common::d(2024, 5, 31))
+    );
+}
+
+#[test]
+fn overview_tab() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Overview);
+    assert!(screen.contains("Rally detector"), "{screen}");
+    assert!(screen.contains("1 Overview"), "{screen}");
+    assert!(screen.contains("last scan 2024-05-31 (ok)"), "{screen}");
+    assert!(
+        line_with(&screen, "Equity ").contains("104,321"),
+        "{screen}"
+    );
+    assert!(line_with(&screen, "Open positions").contains("3 (1 pending entry)"));
+    // AMZN 55 x 18 + META 21 x -23.5 + GOOGL 60 x 6.6 + QQQ 23 x -1.3 + SPY 19 x 5 = +958.
+    assert!(
+        line_with(&screen, "Realised P&L").contains("+958 (5 closed trades)"),
+        "{screen}"
+    );
+    // AAPL (189.9-180)*55 = +544.5, MSFT (409.5-420)*23 = -241.5 -> +303.
+    assert!(
+        line_with(&screen, "Unrealised P&L").contains("+303"),
+        "{screen}"
+    );
+    assert!(
+        line_with(&screen, "VIX").contains("12.90 (calm)"),
+        "{screen}"
+    );
+    assert!(
+        line_with(&screen, "above SMA50").contains("64%"),
+        "{screen}"
+    );
+    assert!(
+        line_with(&screen, "golden crosses").contains("AMD"),
+        "{screen}"
+    );
+    assert!(screen.contains("Equity — last 41 days"), "{screen}");
+    // The chart's x axis is labelled with dates.
+    assert!(
+        screen.contains("2024-04-21") && screen.contains("2024-05-31"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn positions_tab() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Positions);
+    assert!(screen.contains("Open positions (3)"), "{screen}");
+    for h in [
+        "Ticker",
+        "Entry date",
+        "P&L %",
+        "Stop",
+        "Target",
+        "Bars",
+        "To stop",
+        "To target",
+    ] {
+        assert!(
+            line_with(&screen, "Entry date").contains(h),
+            "{h}\n{screen}"
+        );
+    }
+    let aapl = line_with(&screen, "AAPL");
+    assert!(aapl.contains("2024-05-20"), "{aapl}");
+    assert!(aapl.contains("180.00") && aapl.contains("189.90"), "{aapl}");
+    assert!(aapl.contains("+5.50%"), "{aapl}");
+    assert!(aapl.contains("-9.95%"), "distance to stop: {aapl}");
+    assert!(aapl.contains("+4.27%"), "distance to target: {aapl}");
+    let msft = line_with(&screen, "MSFT");
+    assert!(msft.contains("-2.50%"), "{msft}");
+    assert!(line_with(&screen, "NVDA").contains("pending"));
+    assert!(screen.contains("unrealised P&L +303"), "{screen}");
+}
+
+#[test]
+fn signals_tab() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Signals);
+    assert!(
+        screen.contains("Entry signals of 2024-05-31 (2)"),
+        "{screen}"
+    );
+    assert!(line_with(&screen, "Ticker").contains("Compression"));
+    let amd = line_with(&screen, "AMD");
+    assert!(amd.contains("0.712") && amd.contains("0.081"), "{amd}");
+    assert!(screen.contains("TSLA"));
+    // AMD ranks above TSLA (highest P(rally) first).
+    assert!(screen.find("AMD").unwrap() < screen.find("TSLA").unwrap());
+    assert!(screen.contains("Watchlist"), "{screen}");
+}
+
+#[test]
+fn journal_tab() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Journal);
+    assert!(
+        screen.contains("Journal — 5 of 5 closed trades, newest first"),
+        "{screen}"
+    );
+    let amzn = line_with(&screen, "AMZN");
+    assert!(
+        amzn.starts_with("│2024-05-28") || amzn.contains("2024-05-28"),
+        "{amzn}"
+    );
+    assert!(amzn.contains("2024-05-02") && amzn.contains("+10.00%") && amzn.contains("target"));
+    let meta = line_with(&screen, "META");
+    assert!(meta.contains("-5.00%") && meta.contains("stop"), "{meta}");
+    assert!(line_with(&screen, "GOOGL").contains("exhaustion"));
+    assert!(line_with(&screen, "QQQ").contains("time"));
+    assert!(line_with(&screen, "SPY").contains("end"));
+    // Newest first.
+    let order: Vec<usize> = ["AMZN", "META", "GOOGL", "QQQ", "SPY"]
+        .iter()
+        .map(|t| screen.find(t).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{screen}");
+}
+
+#[test]
+fn journal_reasons_are_colour_coded() {
+    use ratatui::style::Color;
+    let (_dir, s) = filled();
+    let mut app = App::new(s);
+    app.tab = Tab::Journal;
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| ui::draw(f, &app)).unwrap();
+    let buf = t.backend().buffer();
+    let colour_of = |word: &str| {
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            if let Some(pos) = line.find(&format!(" {word} ")) {
+                // Box-drawing characters are multi-byte: count chars, not bytes.
+                let x = line[..pos].chars().count() as u16 + 1;
+                return buf[(x, y)].fg;
+            }
+        }
+        panic!("{word} not found");
+    };
+    assert_eq!(colour_of("target"), Color::Green);
+    assert_eq!(colour_of("stop"), Color::Red);
+    assert_eq!(colour_of("exhaustion"), Color::Yellow);
+    assert_eq!(colour_of("time"), Color::Gray);
+}
+
+#[test]
+fn health_tab() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Health);
+    assert!(
+        screen.contains("0 fresh · 0 stale · 5 missing · 1 corrupt"),
+        "{screen}"
+    );
+    assert!(line_with(&screen, "Last scan").contains("2024-05-31 (ok)"));
+    assert!(line_with(&screen, "scanned").contains("14 tickers, 2 signals"));
+    let discord = line_with(&screen, "discord");
+    assert!(
+        discord.contains("Pending") || discord.contains('1'),
+        "{discord}"
+    );
+    assert!(line_with(&screen, "webhook").contains('1'));
+    assert!(line_with(&screen, "BAD").contains("corrupt"), "{screen}");
+    assert!(line_with(&screen, "AAPL").contains("missing"), "{screen}");
+}
+
+#[test]
+fn once_frame_shows_positions_and_journal_with_dates() {
+    let (_dir, s) = filled();
+    let text = dashboard::render_once(&s, 120, 40, false).unwrap();
+    assert_eq!(text.lines().count(), 40);
+    assert!(
+        text.lines()
+            .all(|l| l.chars().count() <= 120 && !l.ends_with(' '))
+    );
+    assert!(!text.contains('\x1b'), "plain text has no escape sequences");
+    assert!(line_with(&text, "AAPL").contains("2024-05-20"), "{text}");
+    assert!(line_with(&text, "MSFT").contains("-2.50%"), "{text}");
+    assert!(line_with(&text, "AMZN").contains("2024-05-28"), "{text}");
+    assert!(line_with(&text, "META").contains("stop"), "{text}");
+    assert!(text.contains("AMD"), "signals: {text}");
+    assert!(text.contains("Health"), "{text}");
+    assert!(text.contains("12.90 (calm)"), "{text}");
+    // With colours on a terminal.
+    let ansi = dashboard::render_once(&s, 120, 40, true).unwrap();
+    assert!(ansi.contains("\x1b[0;32m"), "green P&L");
+}
+
+#[test]
+fn empty_store_shows_help_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = data::load(&opts(dir.path())).unwrap();
+    assert!(matches!(s.store, StoreState::Missing(_)));
+    assert!(
+        !dir.path().join("models").exists(),
+        "the dashboard must not create the database"
+    );
+    let over = render_tab(&s, Tab::Overview);
+    assert!(over.contains("no state store yet"), "{over}");
+    assert!(over.contains("No equity history yet"), "{over}");
+    let pos = render_tab(&s, Tab::Positions);
+    assert!(
+        pos.contains("No positions yet — run `scanner` (or `scanner --demo`) to populate"),
+        "{pos}"
+    );
+    let sig = render_tab(&s, Tab::Signals);
+    assert!(sig.contains("No signals yet"), "{sig}");
+    let jr = render_tab(&s, Tab::Journal);
+    assert!(jr.contains("No closed trades yet"), "{jr}");
+    let he = render_tab(&s, Tab::Health);
+    assert!(he.contains("No model files in"), "{he}");
+    assert!(he.contains("not created yet"), "{he}");
+    let once = dashboard::render_once(&s, 120, 40, false).unwrap();
+    assert!(once.contains("No positions yet"), "{once}");
+    assert!(once.contains("No closed trades yet"), "{once}");
+}
+
+#[test]
+fn store_without_scans_shows_help() {
+    // A database created by another tool but never scanned into.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("models").join("rally.db");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            rally_store::Store::open(&db.display().to_string())
+                .await
+                .unwrap()
+                .close()
+                .await
+        });
+    let s = data::load(&opts(dir.path())).unwrap();
+    assert_eq!(s.store, StoreState::Ok);
+    let pos = render_tab(&s, Tab::Positions);
+    assert!(pos.contains("No positions yet"), "{pos}");
+    assert!(render_tab(&s, Tab::Overview).contains("no scan yet"));
+}
+
+#[test]
+fn small_terminal_does_not_panic() {
+    let (_dir, s) = filled();
+    for (w, h) in [(20, 5), (60, 12), (80, 24), (200, 60)] {
+        for tab in Tab::ALL {
+            let mut app = App::new(s.clone());
+            app.tab = tab;
+            let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+            t.draw(|f| ui::draw(f, &app)).unwrap();
+        }
+        dashboard::render_once(&s, w, h, false).unwrap();
+    }
+}
+
+#[test]
+fn live_quotes_mark_positions() {
+    let (_dir, mut s) = filled();
+    let mut q = data::LiveQuotes {
+        source: "csv:test".into(),
+        ..Default::default()
+    };
+    q.prices
+        .insert("AAPL".into(), (198.0, common::d(2024, 6, 3)));
+    s.live = data::Live::Quotes(q);
+    let screen = render_tab(&s, Tab::Positions);
+    let aapl = line_with(&screen, "AAPL");
+    assert!(
+        aapl.contains("198.00*") && aapl.contains("+10.00%"),
+        "{aapl}"
+    );
+    assert!(screen.contains("live as of"), "{screen}");
+    s.live = data::Live::Offline {
+        reason: "connection refused".into(),
+        at: chrono::Utc::now(),
+    };
+    let screen = render_tab(&s, Tab::Positions);
+    assert!(screen.contains("offline: connection refused"), "{screen}");
+    assert!(line_with(&screen, "AAPL").contains("189.90"));
+}
+
+#[test]
+fn live_fetch_from_a_csv_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("AAPL.csv"),
+        "Date,Open,High,Low,Close,Adj Close,Volume\n\
+         2024-06-03,190,195,189,194,194,1000\n\
+         2024-06-04,194,199,193,198.5,198.5,1000\n",
+    )
+    .unwrap();
+    let spec = rally_data::SourceSpec::Csv(dir.path().to_path_buf());
+    let live = data::fetch_live(&spec, &["AAPL".into(), "NOPE".into()]);
+    let data::Live::Quotes(q) = live else {
+        panic!("expected quotes, got {live:?}");
+    };
+    assert_eq!(q.prices.get("AAPL"), Some(&(198.5, common::d(2024, 6, 4))));
+    assert_eq!(q.errors.len(), 1);
+    assert_eq!(q.errors[0].0, "NOPE");
+    // Nothing fetched at all -> offline with the reason.
+    let live = data::fetch_live(&spec, &["NOPE".into()]);
+    assert!(
+        matches!(&live, data::Live::Offline { reason, .. } if reason.contains("NOPE")),
+        "{live:?}"
+    );
+}
