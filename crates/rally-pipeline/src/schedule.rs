@@ -60,10 +60,8 @@ pub fn next_run(now: DateTime<Utc>) -> (DateTime<Utc>, Job) {
     let today = now.date_naive();
     // Every week has six slots, so one lies within the next 8 days.
     for d in 0..8 {
-        if let Some((at, job)) = slot_on(today + Duration::days(d)) {
-            if at > now {
-                return (at, job);
-            }
+        if let Some(slot) = slot_on(today + Duration::days(d)).filter(|(at, _)| *at > now) {
+            return slot;
         }
     }
     // Unreachable by construction; a far-future retrain is a harmless answer.
@@ -420,7 +418,11 @@ mod tests {
         clock.set(t("2024-05-12T23:00:00Z"));
         until(|| stats.finished.load(Ordering::SeqCst) == 7).await;
         assert_eq!(stats.retrains.load(Ordering::SeqCst), 1);
-        assert_eq!(max_running.load(Ordering::SeqCst), 1, "never two runs at once");
+        assert_eq!(
+            max_running.load(Ordering::SeqCst),
+            1,
+            "never two runs at once"
+        );
         assert_eq!(stats.failed.load(Ordering::SeqCst), 0);
         runner.abort();
     }
@@ -434,6 +436,9 @@ mod tests {
         sched.trigger(Job::Retrain).unwrap().await.unwrap();
         let stats = sched.stats();
         assert_eq!(stats.failed.load(Ordering::SeqCst), 2);
-        assert!(sched.trigger(Job::Scan).is_some(), "lock released after a panic");
+        assert!(
+            sched.trigger(Job::Scan).is_some(),
+            "lock released after a panic"
+        );
     }
 }

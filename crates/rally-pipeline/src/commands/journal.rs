@@ -241,7 +241,9 @@ pub async fn exit(ctx: &CommandContext, user: &str, args: ExitArgs) -> CommandRe
     }
     // No ticker check against the universe here: a user must always be able
     // to close what they hold, even if the universe changed since.
-    let capital = ctx.store.ensure_user(user).await?.capital;
+    // Not `ensure_user`: "nothing to exit" must not register anyone, and a
+    // user with an open trade is registered already.
+    let capital = ctx.store.user(user).await?.and_then(|u| u.capital);
     let now = ctx.now();
     let closed = ctx
         .store
