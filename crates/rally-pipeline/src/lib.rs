@@ -6,6 +6,7 @@
 //! function here and render its result. Nothing here prints; results are
 //! returned as data and progress is reported through `tracing`.
 
+pub mod bench;
 pub mod commands;
 pub mod data;
 pub mod demo;
@@ -15,11 +16,13 @@ pub mod fault;
 pub mod format;
 pub mod health;
 pub mod logging;
+pub mod plots;
 pub mod report;
 pub mod research;
 pub mod retrain;
 pub mod scan;
 pub mod schedule;
 pub mod state;
+pub mod sweep;
 
 pub use error::PipelineError;

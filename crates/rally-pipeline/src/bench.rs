@@ -1,0 +1,123 @@
+//! `retrainer bench`: the universe-scale performance stages, end to end on
+//! the synthetic market: walk-forward + baseline backtest, live retrain,
+//! scan from cache and saved models. Reports wall time, throughput and the
+//! process's peak RSS after each stage.
+
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use rally_data::{Cache, SyntheticSource, synthetic::default_end};
+use rally_model::walkforward::BarrierRule;
+use rally_store::Store;
+use rally_trade::TradeConfig;
+use serde::Serialize;
+
+use crate::data::DataAccess;
+use crate::error::PipelineError;
+use crate::retrain::{RetrainOptions, retrain};
+use crate::scan::{ScanOptions, run_scan};
+use crate::state::StateDir;
+use crate::sweep::sweep;
+
+/// One measured stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageResult {
+    pub stage: String,
+    pub tickers: usize,
+    pub bars: usize,
+    pub wall_secs: f64,
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`).
+pub fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Run the three stages over `tickers` of a synthetic market of `years`
+/// years, keeping state in `state` (a scratch directory).
+pub async fn run_bench(
+    state: &StateDir,
+    tickers: &[String],
+    years: u32,
+) -> Result<Vec<StageResult>, PipelineError> {
+    let source = SyntheticSource::with_range(42, years, default_end());
+    let cache = Cache::new(state.cache());
+    let now = Utc.from_utc_datetime(&default_end().and_hms_opt(22, 0, 0).unwrap_or_default());
+    let data = DataAccess {
+        source: &source,
+        cache: Some(&cache),
+        now,
+        until: None,
+    };
+    let mut out = Vec::new();
+    // Warm the cache (not timed: stands in for the daily download).
+    let _ = data.vix()?;
+    let _ = data.load(tickers);
+
+    let t0 = Instant::now();
+    let s = sweep(
+        &data,
+        tickers,
+        &[TradeConfig::baseline()],
+        BarrierRule::Auto,
+        false,
+    )?;
+    out.push(StageResult {
+        stage: "walk-forward + baseline backtest".into(),
+        tickers: s.assets.len(),
+        bars: s.bars(),
+        wall_secs: t0.elapsed().as_secs_f64(),
+        peak_rss_mib: peak_rss_mib(),
+    });
+    drop(s);
+
+    let t0 = Instant::now();
+    let r = retrain(
+        state,
+        &data,
+        tickers,
+        &RetrainOptions {
+            force: true,
+            walk_forward: false,
+            now,
+        },
+        &|_, _, _| {},
+    )?;
+    out.push(StageResult {
+        stage: "live-model retrain".into(),
+        tickers: r.trained.len(),
+        bars: 0,
+        wall_secs: t0.elapsed().as_secs_f64(),
+        peak_rss_mib: peak_rss_mib(),
+    });
+
+    let store = Store::open(&state.database_url(false))
+        .await
+        .map_err(|e| PipelineError::Invalid(format!("bench store: {e}")))?;
+    let t0 = Instant::now();
+    let rep = run_scan(
+        state,
+        &store,
+        &data,
+        tickers,
+        &ScanOptions {
+            config: TradeConfig::baseline(),
+            now,
+            backends: Vec::new(),
+        },
+    )
+    .await?;
+    out.push(StageResult {
+        stage: "scan (cache + saved models)".into(),
+        tickers: rep.scanned,
+        bars: 0,
+        wall_secs: t0.elapsed().as_secs_f64(),
+        peak_rss_mib: peak_rss_mib(),
+    });
+    store.close().await;
+    Ok(out)
+}
