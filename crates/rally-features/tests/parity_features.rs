@@ -9,6 +9,35 @@ use rally_golden::{Table, abs_diff, data_dir, golden_dir, tickers};
 
 const TOL: f64 = 1e-9;
 
+/// First row where `ours` and `theirs` differ by more than `TOL` (or in NaN
+/// pattern), and the largest difference seen.
+fn compare(ours: &[f64], theirs: &[f64]) -> (Option<usize>, f64) {
+    let mut worst = 0.0f64;
+    if ours.len() != theirs.len() {
+        return (Some(ours.len().min(theirs.len())), f64::INFINITY);
+    }
+    for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
+        let d = abs_diff(*a, *b);
+        worst = worst.max(d);
+        if d > TOL {
+            return (Some(i), worst);
+        }
+    }
+    (None, worst)
+}
+
+#[test]
+fn comparison_catches_a_1e6_perturbation_and_nan_changes() {
+    let golden = vec![1.0, f64::NAN, 0.25, 3.0];
+    assert_eq!(compare(&golden, &golden).0, None);
+    let mut ours = golden.clone();
+    ours[2] += 1e-6;
+    assert_eq!(compare(&ours, &golden).0, Some(2));
+    let mut ours = golden.clone();
+    ours[1] = 0.0;
+    assert_eq!(compare(&ours, &golden).0, Some(1));
+}
+
 #[test]
 fn features_match_golden() {
     let (Some(golden), Some(data)) = (
@@ -57,18 +86,15 @@ fn features_match_golden() {
         let mut worst = (0.0f64, "");
         for (name, ours) in cols {
             let theirs = g.f64_col(name);
-            for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
-                let d = abs_diff(*a, *b);
-                if d > worst.0 {
-                    worst = (d, name);
-                }
-                if d > TOL {
-                    failures.push(format!(
-                        "{t} {name} row {i} ({}): ours {a:e} golden {b:e}",
-                        dates[i]
-                    ));
-                    break;
-                }
+            let (bad, w) = compare(ours, &theirs);
+            if w > worst.0 {
+                worst = (w, name);
+            }
+            if let Some(i) = bad {
+                failures.push(format!(
+                    "{t} {name} row {i} ({}): ours {:e} golden {:e}",
+                    dates[i], ours[i], theirs[i]
+                ));
             }
         }
         println!(
