@@ -30,6 +30,9 @@ pub struct LoadOptions {
     pub journal: u32,
     /// Equity snapshots (days) to chart.
     pub equity: u32,
+    /// Judge model freshness by the clock of the last scan instead of the
+    /// wall clock (`--demo`: the demo replays a simulated calendar).
+    pub scan_clock: bool,
 }
 
 /// Latest market context of the last scan (its `summary_json`).
@@ -113,6 +116,10 @@ pub struct Snapshot {
     pub health: HealthReport,
     pub models_dir: PathBuf,
     pub live: Live,
+    /// The time model freshness was judged at.
+    pub health_at: DateTime<Utc>,
+    /// Whether `health_at` is the last scan's (simulated) clock.
+    pub scan_clock: bool,
 }
 
 impl Snapshot {
@@ -135,6 +142,8 @@ impl Snapshot {
             health: HealthReport::default(),
             models_dir,
             live: Live::Off,
+            health_at: Utc::now(),
+            scan_clock: false,
         }
     }
 
@@ -252,7 +261,13 @@ pub async fn load_async(opts: &LoadOptions) -> anyhow::Result<Snapshot> {
         .collect();
     universe.sort();
     universe.dedup();
-    snap.health = health::check(&opts.state, &universe, Utc::now());
+    if let Some(run) = snap.last_scan.as_ref().filter(|_| opts.scan_clock) {
+        snap.health_at = run.finished_at;
+        snap.scan_clock = true;
+    } else {
+        snap.health_at = Utc::now();
+    }
+    snap.health = health::check(&opts.state, &universe, snap.health_at);
     Ok(snap)
 }
 

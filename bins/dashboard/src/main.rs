@@ -67,6 +67,7 @@ fn run() -> anyhow::Result<()> {
         state,
         journal: args.journal,
         equity: args.equity,
+        scan_clock: args.demo,
     };
     let source = match &args.source {
         Some(s) => s.clone(),
@@ -161,6 +162,11 @@ fn event_loop(
             }
         }
         terminal.draw(|f| ui::draw(f, app))?;
+        // Test hook of the end-to-end check: the terminal must be restored
+        // even when the UI panics.
+        if std::env::var_os("DASHBOARD_TEST_PANIC").is_some() {
+            panic!("test panic requested by DASHBOARD_TEST_PANIC");
+        }
         if !event::poll(Duration::from_millis(250))? {
             continue;
         }

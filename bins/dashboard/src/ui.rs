@@ -904,6 +904,14 @@ fn scan_lines(s: &Snapshot) -> Vec<Line<'static>> {
             ),
         ),
         kv("Models dir", Span::raw(s.models_dir.display().to_string())),
+        kv(
+            "Judged at",
+            Span::raw(if s.scan_clock {
+                format!("{} (clock of the last scan)", ts(s.health_at))
+            } else {
+                ts(s.health_at)
+            }),
+        ),
     ];
     match &s.last_scan {
         Some(r) => {
@@ -1077,7 +1085,7 @@ pub fn draw_once(frame: &mut Frame, s: &Snapshot) {
     frame.render_widget(title_line(s), title);
 
     let [summary, chart] =
-        Layout::horizontal([Constraint::Length(58), Constraint::Min(20)]).areas(top);
+        Layout::horizontal([Constraint::Length(62), Constraint::Min(20)]).areas(top);
     let mut lines = portfolio_lines(s, true).lines;
     if let Some(run) = &s.last_scan {
         let m = &s.market;
@@ -1091,7 +1099,7 @@ pub fn draw_once(frame: &mut Frame, s: &Snapshot) {
         } else {
             m.breadth
                 .iter()
-                .map(|(k, v)| format!("{k} {v}"))
+                .map(|(k, v)| format!("{} {v}", k.trim_start_matches("above ")))
                 .collect::<Vec<_>>()
                 .join(" · ")
         };
@@ -1162,7 +1170,9 @@ fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
 
 fn draw_health_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
     let mut summary = health_summary(s).spans;
+    // "a fresh · b stale" on the first line, "c missing · d corrupt" below.
     let rest = summary.split_off(summary.len().min(4));
+    summary.truncate(3);
     let mut lines = vec![
         Line::from("Models ").patch_spans(Line::from(summary)),
         Line::from("       ").patch_spans(Line::from(rest)),

@@ -19,6 +19,7 @@ fn opts(root: &std::path::Path) -> LoadOptions {
         state,
         journal: 50,
         equity: 90,
+        scan_clock: false,
     }
 }
 
