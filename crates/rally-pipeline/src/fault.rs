@@ -1,7 +1,9 @@
 //! Fault injection for the crash-safety tests: `RALLY_FAULT=<point>:abort`
 //! makes the process abort (as abruptly as SIGKILL, no destructors) when it
 //! reaches the named point, and `RALLY_FAULT=<point>:pause` makes it sleep
-//! so a test can kill it there. Unset in production: a no-op.
+//! so a test can kill it there (after creating the file named by
+//! `RALLY_FAULT_MARKER`, if set, so the test knows it got there). Unset in
+//! production: a no-op.
 
 /// Named points: `before-commit`, `after-commit`, `after-export`.
 pub fn point(name: &str) {
@@ -16,7 +18,13 @@ pub fn point(name: &str) {
     }
     match action {
         "abort" => std::process::abort(),
-        "pause" => std::thread::sleep(std::time::Duration::from_secs(3600)),
+        "pause" => {
+            // Tell the test we got here (`RALLY_FAULT_MARKER` names a file).
+            if let Ok(marker) = std::env::var("RALLY_FAULT_MARKER") {
+                let _ = std::fs::write(marker, name);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(3600))
+        }
         _ => {}
     }
 }
