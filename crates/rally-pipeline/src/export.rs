@@ -15,7 +15,7 @@ use rally_trade::{Backtest, Portfolio};
 use serde_json::{Value, json};
 
 use crate::error::PipelineError;
-use crate::format::g17;
+use crate::format::{g17, push_g17};
 use crate::research::Analysis;
 
 fn write(path: &Path, text: &str) -> Result<(), PipelineError> {
@@ -38,7 +38,7 @@ pub fn features_csv(a: &Analysis) -> String {
     out.push_str(",hmm_p_low,hmm_p_high,hmm_age,label\n");
     for t in 0..s.len() {
         let _ = write!(out, "{}", s.dates[t]);
-        let mut vals = vec![
+        let vals = [
             s.open[t],
             s.high[t],
             s.low[t],
@@ -47,13 +47,14 @@ pub fn features_csv(a: &Analysis) -> String {
             f.atr[t],
             f.rv[t],
             f.compression[t],
-        ];
-        vals.extend(f.base.iter().map(|c| c[t]));
-        vals.extend_from_slice(&a.live.x[t][10..13]);
-        vals.push(a.live.labels[t]);
+        ]
+        .into_iter()
+        .chain(f.base.iter().map(|c| c[t]))
+        .chain(a.live.x[t][10..13].iter().copied())
+        .chain([a.live.labels[t]]);
         for v in vals {
             out.push(',');
-            out.push_str(&g17(v));
+            push_g17(&mut out, v);
         }
         out.push('\n');
     }

@@ -4,50 +4,88 @@
 
 /// `printf("%.17g", x)`; NaN -> empty string.
 pub fn g17(x: f64) -> String {
-    if x.is_nan() {
-        return String::new();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` is correctly rounded, like glibc's printf.
-    let e = format!("{:.16e}", x);
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if neg { "-" } else { "" };
-    if !(-4..17).contains(&exp) {
-        let mut m = format!("{}.{}", &digits[..1], &digits[1..]);
-        trim_zeros(&mut m);
-        let es = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}e{es}{:02}", exp.abs());
-    }
-    let mut s = if exp >= 0 {
-        let int_len = exp as usize + 1;
-        format!("{}.{}", &digits[..int_len], &digits[int_len..])
-    } else {
-        format!("0.{}{}", "0".repeat((-exp - 1) as usize), digits)
-    };
-    trim_zeros(&mut s);
-    format!("{sign}{s}")
+    let mut s = String::with_capacity(24);
+    push_g17(&mut s, x);
+    s
 }
 
-fn trim_zeros(s: &mut String) {
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
+/// Append `printf("%.17g", x)` to `out` without allocating (exports write
+/// millions of numbers).
+pub fn push_g17(out: &mut String, x: f64) {
+    use std::io::Write as _;
+    if x.is_nan() {
+        return;
+    }
+    if x.is_infinite() {
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    if x == 0.0 {
+        out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
+        return;
+    }
+    // Rust's `{:e}` is correctly rounded, like glibc's printf.
+    let mut buf = [0u8; 40];
+    let len = {
+        let mut cur = std::io::Cursor::new(&mut buf[..]);
+        if write!(cur, "{:.16e}", x.abs()).is_err() {
+            return;
         }
-        if s.ends_with('.') {
-            s.pop();
+        cur.position() as usize
+    };
+    let text = &buf[..len];
+    let epos = text.iter().position(|&b| b == b'e').unwrap_or(len);
+    let exp: i32 = std::str::from_utf8(&text[epos + 1..])
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    // 17 significant digits, without the decimal point.
+    let mut digits = [0u8; 17];
+    let mut k = 0;
+    for &b in &text[..epos] {
+        if b.is_ascii_digit() && k < 17 {
+            digits[k] = b;
+            k += 1;
         }
+    }
+    let mut last = k;
+    while last > 1 && digits[last - 1] == b'0' {
+        last -= 1;
+    }
+    if x < 0.0 {
+        out.push('-');
+    }
+    let push = |out: &mut String, d: &[u8]| {
+        for &b in d {
+            out.push(char::from(b));
+        }
+    };
+    if !(-4..17).contains(&exp) {
+        push(out, &digits[..1]);
+        if last > 1 {
+            out.push('.');
+            push(out, &digits[1..last]);
+        }
+        out.push('e');
+        out.push(if exp < 0 { '-' } else { '+' });
+        let e = exp.unsigned_abs();
+        if e < 10 {
+            out.push('0');
+        }
+        out.push_str(&e.to_string());
+    } else if exp >= 0 {
+        let int_len = exp as usize + 1;
+        push(out, &digits[..int_len]);
+        if last > int_len {
+            out.push('.');
+            push(out, &digits[int_len..last]);
+        }
+    } else {
+        out.push_str("0.");
+        for _ in 0..(-exp - 1) {
+            out.push('0');
+        }
+        push(out, &digits[..last]);
     }
 }
 
