@@ -244,12 +244,21 @@ pub async fn load_async(opts: &LoadOptions) -> anyhow::Result<Snapshot> {
         Some(file) => read_only_url(&file),
         None => opts.database_url.clone(),
     };
-    let store = Store::open(&url)
-        .await
-        .with_context(|| format!("cannot open the state store {shown}"))?;
+    // Store errors already spell out their causes: report them once, on one line.
+    let store = Store::open(&url).await.map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("migration") || msg.contains("readonly database") {
+            anyhow::anyhow!(
+                "the state store {shown} has an older schema than this dashboard; \
+                 run `scanner` once to upgrade it (the dashboard only reads it)"
+            )
+        } else {
+            anyhow::anyhow!("cannot open the state store {shown}: {msg}")
+        }
+    })?;
     let read = read_store(&store, opts, shown.clone(), models_dir).await;
     store.close().await;
-    let mut snap = read.with_context(|| format!("cannot read the state store {shown}"))?;
+    let mut snap = read.map_err(|e| anyhow::anyhow!("cannot read the state store {shown}: {e}"))?;
 
     // Health of every model found plus the tickers the store refers to, so a
     // position or signal whose model is gone shows up as missing.
@@ -276,7 +285,7 @@ async fn read_store(
     opts: &LoadOptions,
     shown: String,
     models_dir: PathBuf,
-) -> anyhow::Result<Snapshot> {
+) -> Result<Snapshot, rally_store::StoreError> {
     let mut snap = Snapshot::empty(shown, StoreState::Ok, models_dir);
     snap.positions = store.open_positions().await?;
     let all = store.closed_trades(None).await?;

@@ -1030,6 +1030,14 @@ fn draw_health(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<usi
         );
         return;
     }
+    let status_w = s
+        .health
+        .models
+        .iter()
+        .map(|m| status_style(&m.status).0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 60) as u16;
     let rows = s.health.models.iter().map(|m| {
         let (st, c) = status_style(&m.status);
         Row::new(vec![
@@ -1044,7 +1052,7 @@ fn draw_health(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<usi
         rows,
         [
             Constraint::Length(9),
-            Constraint::Min(10),
+            Constraint::Length(status_w),
             Constraint::Length(20),
             Constraint::Length(8),
             Constraint::Length(10),

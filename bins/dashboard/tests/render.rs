@@ -383,3 +383,41 @@ fn live_fetch_from_a_csv_source() {
         "{live:?}"
     );
 }
+
+#[test]
+fn older_schema_is_reported_not_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    common::fill_store_blocking(dir.path());
+    let db = dir.path().join("models").join("rally.db");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let opens_read_only = |db: std::path::PathBuf| async move {
+        let store = rally_store::Store::open(&format!("sqlite://{}?mode=ro", db.display()))
+            .await
+            .ok();
+        store.is_some()
+    };
+    // Roll the newest migration back, as if the store predates this binary.
+    rt.block_on(async {
+        let store = rally_store::Store::open(&db.display().to_string())
+            .await
+            .unwrap();
+        let last: (i64,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+            .bind(last.0)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let err = data::load(&opts(dir.path())).unwrap_err().to_string();
+    assert!(err.contains("older schema"), "{err}");
+    assert!(err.contains("run `scanner` once"), "{err}");
+    // Still not migrated: the dashboard wrote nothing.
+    assert!(!rt.block_on(opens_read_only(db)));
+}
