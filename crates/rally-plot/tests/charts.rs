@@ -337,13 +337,13 @@ fn unwritable_path_is_a_draw_error() {
     assert!(matches!(err, PlotError::Draw { .. }), "{err}");
 }
 
-/// Writes the sample charts for a human to look at:
-/// `cargo test -p rally-plot --test charts -- --ignored`.
+/// Renders the long and short sample sets. With `RALLY_PLOT_SAMPLES=DIR` the
+/// PNGs are kept in DIR for a human to look at; otherwise a temp dir is used.
 #[test]
-#[ignore = "writes sample PNGs to /tmp/rally-plot-samples"]
 fn write_samples() {
+    let tmp = tempfile::tempdir().unwrap();
     let dir = std::env::var_os("RALLY_PLOT_SAMPLES")
-        .map_or_else(|| PathBuf::from("/tmp/rally-plot-samples"), PathBuf::from);
+        .map_or_else(|| tmp.path().to_path_buf(), PathBuf::from);
     std::fs::create_dir_all(&dir).unwrap();
     let long = synthetic(d(2018, 1, 2), 1650, 250);
     write_all(&dir, &long);
