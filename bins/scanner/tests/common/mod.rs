@@ -5,6 +5,8 @@
 //! for exact comparisons.
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod schema;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
