@@ -1,0 +1,226 @@
+//! The scheduler's real jobs (`ENABLE_SCHEDULER=1`): the daily scan and the
+//! weekly retrain through the pipeline library, then alert delivery through
+//! the outbox. The numeric work runs on blocking threads (rayon inside), so
+//! the Discord connection stays responsive during a run.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use rally_data::{Cache, SourceSpec, Universe, open_source};
+use rally_notify::{DeliveryPolicy, Event, Notifier, backend_names, deliver_outbox, enqueue};
+use rally_pipeline::data::DataAccess;
+use rally_pipeline::retrain::{RetrainOptions, retrain};
+use rally_pipeline::scan::{ScanOptions, run_scan};
+use rally_pipeline::schedule::{JobFn, Scheduler, SystemClock};
+use rally_pipeline::state::StateDir;
+use rally_store::Store;
+use rally_trade::TradeConfig;
+
+/// What the jobs need, shared by both.
+#[derive(Debug)]
+pub struct JobEnv {
+    /// State directory (models, cache).
+    pub state: StateDir,
+    /// State store.
+    pub store: Store,
+    /// Data source (`RALLY_SOURCE`).
+    pub source: SourceSpec,
+    /// Trade config of the scan (`RALLY_CONFIG`).
+    pub config: TradeConfig,
+    /// Alert backends configured in the environment.
+    pub notifiers: Vec<Box<dyn Notifier>>,
+}
+
+/// The tickers of a run, as the scanner picks them: every ticker with a
+/// model, else the default basket.
+pub fn run_tickers(state: &StateDir) -> Vec<String> {
+    let have = state.model_tickers();
+    if have.is_empty() {
+        Universe::default_basket().tickers
+    } else {
+        have
+    }
+}
+
+impl JobEnv {
+    /// Reads `RALLY_SOURCE`, `RALLY_CONFIG` and the alert settings.
+    pub fn from_env(state: StateDir, store: Store) -> Result<JobEnv> {
+        let source = std::env::var("RALLY_SOURCE")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "yahoo".into());
+        let source = SourceSpec::parse(&source).context("RALLY_SOURCE")?;
+        let config = std::env::var("RALLY_CONFIG")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "baseline".into());
+        let config = TradeConfig::named(config.trim()).context("RALLY_CONFIG")?;
+        let settings = rally_notify::NotifySettings::from_env()?;
+        let notifiers = rally_notify::build_notifiers(&settings)?;
+        Ok(JobEnv {
+            state,
+            store,
+            source,
+            config,
+            notifiers,
+        })
+    }
+
+    /// Sends whatever the outbox holds (this run's alerts and earlier
+    /// failures). Delivery problems are logged, never fatal to the job.
+    async fn deliver(&self) {
+        if self.notifiers.is_empty() {
+            return;
+        }
+        match deliver_outbox(&self.store, &self.notifiers, &DeliveryPolicy::default()).await {
+            Ok(r) => tracing::info!(
+                delivered = r.delivered,
+                retry_later = r.retry_later,
+                dead = r.dead,
+                "alerts delivered"
+            ),
+            Err(e) => tracing::error!(error = %e, "alert delivery failed"),
+        }
+    }
+
+    /// Records an error alert for a failed run and sends it.
+    async fn report_failure(&self, context: &str, message: &str) {
+        let event = Event::Error {
+            context: context.to_owned(),
+            message: message.to_owned(),
+        };
+        let key = format!("error:{context}:{}", Utc::now().timestamp());
+        if let Err(e) = enqueue(&self.store, &event, &key, &self.notifiers).await {
+            tracing::error!(error = %e, "could not record the error alert");
+        }
+        self.deliver().await;
+    }
+}
+
+/// The daily scan: refresh data, score, commit (idempotent), then alert.
+async fn scan_job(env: Arc<JobEnv>) -> Result<(), String> {
+    let handle = tokio::runtime::Handle::current();
+    let e = Arc::clone(&env);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let source = open_source(&e.source).map_err(|x| x.to_string())?;
+        let cache = Cache::new(e.state.cache());
+        let now = Utc::now();
+        let data = DataAccess {
+            source: source.as_ref(),
+            cache: Some(&cache),
+            now,
+            until: None,
+        };
+        let opts = ScanOptions {
+            config: e.config.clone(),
+            now,
+            backends: backend_names(&e.notifiers),
+        };
+        let tickers = run_tickers(&e.state);
+        // The scan is async (store writes) but CPU-bound (rayon): drive it
+        // from this blocking thread instead of a runtime worker.
+        handle
+            .block_on(run_scan(&e.state, &e.store, &data, &tickers, &opts))
+            .map_err(|x| x.to_string())
+    })
+    .await
+    .map_err(|x| format!("scan task: {x}"))
+    .and_then(|r| r);
+    match outcome {
+        Ok(r) => {
+            tracing::info!(
+                as_of = ?r.as_of,
+                committed = r.committed,
+                scanned = r.scanned,
+                signals = r.signals.len(),
+                closed = r.closed.len(),
+                data_errors = r.data_errors.len(),
+                "daily scan done"
+            );
+            env.deliver().await;
+            Ok(())
+        }
+        Err(msg) => {
+            env.report_failure("daily scan", &msg).await;
+            Err(msg)
+        }
+    }
+}
+
+/// The weekly retrain, then the "retrain complete" alert.
+async fn retrain_job(env: Arc<JobEnv>) -> Result<(), String> {
+    let e = Arc::clone(&env);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let source = open_source(&e.source).map_err(|x| x.to_string())?;
+        let cache = Cache::new(e.state.cache());
+        let now = Utc::now();
+        let data = DataAccess {
+            source: source.as_ref(),
+            cache: Some(&cache),
+            now,
+            until: None,
+        };
+        let tickers = run_tickers(&e.state);
+        let opts = RetrainOptions {
+            force: false,
+            walk_forward: false,
+            now,
+        };
+        let report =
+            retrain(&e.state, &data, &tickers, &opts, &|_, _, _| {}).map_err(|x| x.to_string())?;
+        let health = rally_pipeline::health::check(&e.state, &tickers, Utc::now());
+        Ok::<_, String>((report, health))
+    })
+    .await
+    .map_err(|x| format!("retrain task: {x}"))
+    .and_then(|r| r);
+    match outcome {
+        Ok((r, h)) => {
+            tracing::info!(
+                trained = r.trained.len(),
+                skipped_fresh = r.skipped_fresh.len(),
+                failed = r.failed.len(),
+                secs = r.elapsed_secs,
+                "weekly retrain done"
+            );
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            let event = Event::RetrainComplete {
+                trained: count(r.trained.len()),
+                skipped_fresh: count(r.skipped_fresh.len()),
+                failed: count(r.failed.len()),
+                fresh: count(h.fresh),
+                stale: count(h.stale),
+                elapsed_secs: r.elapsed_secs,
+            };
+            let key = format!("retrain:{}", Utc::now().format("%Y-%m-%dT%H:%M"));
+            if let Err(e) = enqueue(&env.store, &event, &key, &env.notifiers).await {
+                tracing::error!(error = %e, "could not record the retrain alert");
+            }
+            env.deliver().await;
+            Ok(())
+        }
+        Err(msg) => {
+            env.report_failure("weekly retrain", &msg).await;
+            Err(msg)
+        }
+    }
+}
+
+/// Starts the scheduler on the wall clock as a background task.
+pub fn start(env: JobEnv) -> tokio::task::JoinHandle<()> {
+    let env = Arc::new(env);
+    let scan: JobFn = {
+        let env = Arc::clone(&env);
+        Arc::new(move || Box::pin(scan_job(Arc::clone(&env))))
+    };
+    let retrain: JobFn = {
+        let env = Arc::clone(&env);
+        Arc::new(move || Box::pin(retrain_job(Arc::clone(&env))))
+    };
+    tracing::info!(
+        backends = ?backend_names(&env.notifiers),
+        "scheduler on: scan Mon-Fri 21:30 UTC, retrain Sun 23:00 UTC"
+    );
+    tokio::spawn(Scheduler::new(SystemClock, scan, retrain).run())
+}
