@@ -71,6 +71,19 @@ fn price(x: f64) -> String {
     }
 }
 
+/// At most `max` characters, with an ellipsis when cut.
+fn short(text: &str, max: usize) -> String {
+    // A transport error's URL adds nothing for the reader.
+    let text = text.split(" for url (").next().unwrap_or(text);
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
 fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -361,7 +374,11 @@ fn live_line(s: &Snapshot) -> Line<'static> {
         Live::Offline { reason, at } => kv(
             "Prices",
             Span::styled(
-                format!("offline: {reason} ({}); showing stored prices", ts(*at)),
+                format!(
+                    "offline: {} ({}); showing stored prices",
+                    short(reason, 60),
+                    at.format("%H:%M UTC")
+                ),
                 Style::default().fg(RED),
             ),
         ),
@@ -583,7 +600,7 @@ fn draw_positions(
         Constraint::Length(10),
         Constraint::Length(9),
         Constraint::Length(10),
-        Constraint::Length(8),
+        Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(4),
@@ -1202,14 +1219,14 @@ fn draw_health_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
         (p + o.pending, d + o.delivered, x + o.dead)
     });
     lines.push(if s.outbox.is_empty() {
-        Line::from("Outbox: empty")
+        Line::from("Outbox empty")
     } else {
-        Line::from(format!("Outbox: {p} pending · {d} delivered · {x} dead"))
+        Line::from(format!("Outbox {p} pending · {d} sent · {x} dead"))
     });
     frame.render_widget(
         Paragraph::new(lines)
             .block(block("Health"))
-            .wrap(Wrap { trim: true }),
+            .wrap(Wrap { trim: false }),
         area,
     );
 }

@@ -92,7 +92,7 @@ impl Drop for Tmux {
 /// The shell command: run the dashboard, then report its exit code and the
 /// terminal settings, and stay alive so the pane can be captured.
 fn wrapped(env: &str, args: &str) -> String {
-    format!("{env} '{BIN}' {args}; echo DASHBOARD-EXIT=$?; stty -a; sleep 60")
+    format!("{env} '{BIN}' {args}; echo DASHBOARD-EXIT=$?; stty -a; echo STTY-DONE; sleep 60")
 }
 
 /// `stty -a` of a restored terminal: canonical mode and echo are on.
@@ -143,7 +143,8 @@ fn start_switch_tab_quit_restores_terminal() {
     t.wait_for("reloaded");
 
     t.keys("q");
-    let screen = t.wait_for("DASHBOARD-EXIT=0");
+    let screen = t.wait_for("STTY-DONE");
+    assert!(screen.contains("DASHBOARD-EXIT=0"), "{screen}");
     assert_terminal_restored(&screen);
 }
 
@@ -160,7 +161,7 @@ fn panic_restores_terminal() {
         dir.path(),
         &wrapped("env DASHBOARD_TEST_PANIC=1 RUST_BACKTRACE=0", "--demo"),
     );
-    let screen = t.wait_for("DASHBOARD-EXIT=");
+    let screen = t.wait_for("STTY-DONE");
     assert!(screen.contains("DASHBOARD-EXIT=101"), "{screen}");
     assert!(screen.contains("test panic requested"), "{screen}");
     assert_terminal_restored(&screen);
@@ -179,7 +180,8 @@ fn empty_working_directory_shows_help_and_creates_nothing() {
     t.keys("2");
     t.wait_for("No positions yet — run `scanner` (or `scanner --demo`) to populate");
     t.keys("Escape");
-    let screen = t.wait_for("DASHBOARD-EXIT=0");
+    let screen = t.wait_for("STTY-DONE");
+    assert!(screen.contains("DASHBOARD-EXIT=0"), "{screen}");
     assert_terminal_restored(&screen);
     assert!(
         !dir.path().join("demo").exists(),
