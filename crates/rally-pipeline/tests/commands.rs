@@ -82,6 +82,22 @@ fn field<'a>(e: &'a Embed, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no field {name:?} in {e:#?}"))
 }
 
+/// An embed as plain text, as `docs/discord-walkthrough.md` shows replies:
+/// title, description, `name: value` per field, `— footer`; Discord markdown
+/// (`**`, backticks) stripped.
+fn as_text(e: &Embed) -> String {
+    let plain = |s: &str| s.replace("**", "").replace('`', "");
+    let mut lines = vec![e.title.clone()];
+    lines.extend(e.description.iter().map(|d| plain(d)));
+    lines.extend(
+        e.fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, plain(&f.value))),
+    );
+    lines.extend(e.footer.iter().map(|f| format!("— {f}")));
+    lines.join("\n")
+}
+
 fn enter_args(ticker: &str, price: f64, size: Option<f64>) -> EnterArgs {
     EnterArgs {
         ticker: ticker.into(),
@@ -143,8 +159,11 @@ async fn readme_walkthrough_with_exact_figures() {
     let f = Fixture::new().await;
     let me = "111111111111111111";
 
+    let mut replies = Vec::new();
+
     // 1. /setcapital 10000
     let e = commands::set_capital(&f.ctx, me, 10_000.0).await.unwrap();
+    replies.push(as_text(&e));
     assert_eq!(e.title, "💰 Capital set");
     assert_eq!(e.colour, BLUE);
     assert_eq!(field(&e, "Capital"), "$10,000.00");
@@ -174,6 +193,7 @@ async fn readme_walkthrough_with_exact_figures() {
     assert_eq!(field(&e, "Open lots in AAPL"), "1");
     assert_eq!(e.footer.as_deref(), Some("Trade #1"));
     assert_eq!(e.description, None, "nothing filled, nothing to explain");
+    replies.push(as_text(&e));
 
     // 3. /exit AAPL 105 (two days later)
     f.advance(Duration::days(2));
@@ -188,6 +208,7 @@ async fn readme_walkthrough_with_exact_figures() {
     assert_eq!(field(&e, "P&L $"), "+$100.00");
     assert_eq!(field(&e, "Held"), "2d 0h");
     assert_eq!(field(&e, "Open lots left in AAPL"), "0");
+    replies.push(as_text(&e));
     let row = &f.store().user_trades(me, None, None).await.unwrap()[0];
     assert!((row.pnl_pct.unwrap() - 5.0).abs() < 1e-9);
     assert!((row.pnl_usd.unwrap() - 100.0).abs() < 1e-9);
@@ -203,6 +224,7 @@ async fn readme_walkthrough_with_exact_figures() {
     assert_eq!(field(&e, "Cumulative"), "+1.00% of capital");
     assert_eq!(field(&e, "P&L $"), "+$100.00");
     assert_eq!(field(&e, "Open trades"), "0");
+    replies.push(as_text(&e));
 
     // 5. /history
     let h = commands::history(&f.ctx, me, HistoryArgs::default())
@@ -221,6 +243,26 @@ async fn readme_walkthrough_with_exact_figures() {
         h[0].footer.as_deref(),
         Some("1 trade shown, newest first (0 open); limit 10")
     );
+    replies.push(as_text(&h[0]));
+
+    // The same exit again: nothing left to close.
+    let err = commands::exit(&f.ctx, me, exit_args("AAPL", 105.0))
+        .await
+        .unwrap_err();
+    replies.push(as_text(&err.to_embed()));
+
+    // The walkthrough in the docs shows exactly these replies.
+    let doc_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/discord-walkthrough.md"
+    );
+    let doc = std::fs::read_to_string(doc_path).unwrap();
+    for r in &replies {
+        assert!(
+            doc.contains(r.as_str()),
+            "docs/discord-walkthrough.md lacks:\n{r}"
+        );
+    }
 }
 
 // ---- signals fill /enter -------------------------------------------------------
