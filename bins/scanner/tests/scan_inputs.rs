@@ -214,7 +214,8 @@ fn schema_checker_rejects_wrong_documents() {
     let b = bad_input();
     let doc = json_of(&csv_scan(&b, UNIVERSE));
     assert!(validate(&schema, &doc).is_empty());
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let mutations: Vec<(&str, Mutation)> = vec![
         (
             "missing top-level key",
             Box::new(|d| drop(d.as_object_mut().unwrap().remove("ranking"))),
@@ -332,4 +333,20 @@ fn auto_on_saturday_does_nothing() {
     // Nothing was trained or scanned.
     assert!(!root.join("models").join("rally.db").exists());
     assert!(StateDir::new(root).model_tickers().is_empty());
+}
+
+/// The full example in `docs/scan-json.md` (its first JSON block) is a
+/// valid document too.
+#[test]
+fn documented_example_matches_the_schema() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scan-json.md");
+    let md = std::fs::read_to_string(path).unwrap();
+    let start = md
+        .find("```json\n")
+        .expect("no JSON example in docs/scan-json.md")
+        + 8;
+    let end = start + md[start..].find("\n```").unwrap();
+    let doc: Value = serde_json::from_str(&md[start..end]).unwrap();
+    assert_valid(&scan_schema(), &doc, "docs/scan-json.md example");
+    assert!(!doc["positions"].as_array().unwrap().is_empty());
 }

@@ -160,10 +160,10 @@ pub fn prepared() -> &'static Path {
         if let Ok(rd) = std::fs::read_dir(&tmp) {
             for e in rd.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
-                if let Some(pid) = name.strip_prefix("rally-scanner-tests-") {
-                    if pid.parse::<u32>().is_ok_and(|p| !pid_alive(p)) {
-                        let _ = std::fs::remove_dir_all(e.path());
-                    }
+                if let Some(pid) = name.strip_prefix("rally-scanner-tests-")
+                    && pid.parse::<u32>().is_ok_and(|p| !pid_alive(p))
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
                 }
             }
         }

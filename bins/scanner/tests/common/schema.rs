@@ -87,18 +87,18 @@ fn check(root: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<Str
                 }
             }
             "minimum" => {
-                if let Some(x) = v.as_f64() {
-                    if x < kw.as_f64().unwrap() {
-                        errors.push(format!("{at}: {x} < minimum {kw}"));
-                    }
+                if let Some(x) = v.as_f64()
+                    && x < kw.as_f64().unwrap()
+                {
+                    errors.push(format!("{at}: {x} < minimum {kw}"));
                 }
             }
             "format" => {
                 assert_eq!(kw, "date", "schema: unsupported format at {at}");
-                if let Some(s) = v.as_str() {
-                    if !is_date(s) {
-                        errors.push(format!("{at}: {s:?} is not a YYYY-MM-DD date"));
-                    }
+                if let Some(s) = v.as_str()
+                    && !is_date(s)
+                {
+                    errors.push(format!("{at}: {s:?} is not a YYYY-MM-DD date"));
                 }
             }
             "required" => {
