@@ -404,6 +404,12 @@ pub async fn run_scan(
     let mut ok: Vec<Scored> = Vec::new();
     for (t, r) in names.iter().zip(scored) {
         match r {
+            // Too short a history to score (features still warming up):
+            // listed, not scanned.
+            Ok(s) if s.last().is_some_and(|b| b.p.is_none()) => report.data_errors.push(Problem {
+                ticker: t.clone(),
+                reason: format!("{t}: too few bars to score the latest one (features undefined)"),
+            }),
             Ok(s) if !s.bars.is_empty() => ok.push(s),
             Ok(_) => report.data_errors.push(Problem {
                 ticker: t.clone(),
@@ -597,7 +603,12 @@ pub async fn run_scan(
         .collect();
     report.equity = Some(snapshot.clone());
 
-    let summary = serde_json::json!({ "vix": report.breadth.vix, "vix_label": report.breadth.vix_label, "breadth": report.breadth });
+    let summary = serde_json::json!({
+        "vix": report.breadth.vix,
+        "vix_label": report.breadth.vix_label,
+        "breadth": report.breadth,
+        "watchlist": report.watchlist,
+    });
     let commit = ScanCommit {
         as_of,
         started_at: opts.now,
@@ -646,6 +657,27 @@ pub async fn run_scan(
             .map(position_out)
             .collect();
         report.closed.clear();
+        report.signals = store
+            .signals_on(as_of)
+            .await
+            .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+            .into_iter()
+            .map(|r| SignalOut {
+                ticker: r.ticker,
+                p_rally: r.p_rally,
+                compression: r.compression,
+                price: r.price,
+                stop: r.stop,
+                target: r.target,
+                size: r.size,
+            })
+            .collect();
+        report.equity = store
+            .equity_history(None)
+            .await
+            .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+            .into_iter()
+            .find(|e| e.date == as_of);
     }
     // Exports are rewritten from the store every time, so a run killed
     // between the commit and here is repaired by the next run.
