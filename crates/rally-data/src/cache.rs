@@ -34,8 +34,16 @@ pub struct Cache {
     dir: PathBuf,
 }
 
-/// Write `bytes` to `path` atomically (temp file in the same dir + rename).
+/// Write `bytes` to `path` atomically and durably (temp file in the same
+/// dir, fsync, rename).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_file(path, bytes, true)
+}
+
+/// Write `bytes` to `path` atomically: readers see the old or the new file,
+/// never a torn one. `sync` also flushes to disk before the rename (state
+/// that must survive a power cut); research exports skip it.
+pub fn replace_file(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -46,7 +54,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
     }
     std::fs::rename(&tmp, path)
 }

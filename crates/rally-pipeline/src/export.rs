@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use rally_data::cache::atomic_write;
+use rally_data::cache::replace_file;
 use rally_features::BASE_FEATURES;
 use rally_model::Calibration;
 use rally_model::walkforward::FEATURE_NAMES;
@@ -19,7 +19,8 @@ use crate::format::{g17, push_g17};
 use crate::research::Analysis;
 
 fn write(path: &Path, text: &str) -> Result<(), PipelineError> {
-    atomic_write(path, text.as_bytes()).map_err(|e| PipelineError::io(path, e))
+    // Research output: atomic, but no fsync (it can always be regenerated).
+    replace_file(path, text.as_bytes(), false).map_err(|e| PipelineError::io(path, e))
 }
 
 fn write_json(path: &Path, v: &Value) -> Result<(), PipelineError> {
@@ -200,21 +201,19 @@ pub fn export_all(
     cfg: &rally_trade::TradeConfig,
 ) -> Result<crate::research::RunReport, PipelineError> {
     std::fs::create_dir_all(out).map_err(|e| PipelineError::io(out, e))?;
-    let mut sleeves: Vec<Vec<rally_trade::EquityPoint>> = Vec::new();
-    let report = crate::research::analyse_many(source, tickers, cfg, |a| {
+    let (report, equities) = crate::research::analyse_many(source, tickers, cfg, |a| {
         write_ticker(out, &a)?;
-        if let Some(bt) = &a.backtest {
-            if !bt.equity.is_empty() {
-                sleeves.push(bt.equity.clone());
-            }
-        }
-        Ok(())
+        Ok(a.backtest.map(|bt| bt.equity).unwrap_or_default())
     })?;
+    let sleeves: Vec<&[rally_trade::EquityPoint]> = equities
+        .iter()
+        .filter(|e| !e.is_empty())
+        .map(Vec::as_slice)
+        .collect();
     if sleeves.len() > 1 {
-        let refs: Vec<&[rally_trade::EquityPoint]> = sleeves.iter().map(Vec::as_slice).collect();
         write_portfolio(
             out,
-            &rally_trade::portfolio(&refs, rally_trade::DEFAULT_CAPITAL),
+            &rally_trade::portfolio(&sleeves, rally_trade::DEFAULT_CAPITAL),
         )?;
     }
     Ok(report)

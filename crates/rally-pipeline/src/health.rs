@@ -69,7 +69,11 @@ pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> Model
             h.data_end = Some(m.data_end);
         }
         Err(ArtefactError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => h.status = ModelStatus::Corrupt { reason: e.to_string() },
+        Err(e) => {
+            h.status = ModelStatus::Corrupt {
+                reason: e.to_string(),
+            }
+        }
     }
     h
 }

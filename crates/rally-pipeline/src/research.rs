@@ -59,7 +59,10 @@ pub fn walk_forward_par(inp: &TickerInputs<'_>) -> Result<WalkForward, PipelineE
 }
 
 /// Walk-forward under a barrier rule, folds in parallel.
-pub fn walk_forward_rule(inp: &TickerInputs<'_>, rule: BarrierRule) -> Result<WalkForward, PipelineError> {
+pub fn walk_forward_rule(
+    inp: &TickerInputs<'_>,
+    rule: BarrierRule,
+) -> Result<WalkForward, PipelineError> {
     let folds = fold_windows(inp);
     let results = folds
         .par_iter()
@@ -134,29 +137,36 @@ pub struct RunReport {
     pub failed: Vec<(String, String)>,
 }
 
-/// Load VIX and the tickers, analyse each in parallel, hand every success
-/// to `sink` in request order. A failing ticker never stops the others.
-pub fn analyse_many(
+/// Load VIX and the tickers, analyse each in parallel and hand every
+/// success to `sink` on the same worker (so writing output is parallel too).
+/// Results come back in request order; a failing ticker never stops the others.
+pub fn analyse_many<T: Send>(
     source: &dyn rally_data::Source,
     tickers: &[String],
     cfg: &TradeConfig,
-    mut sink: impl FnMut(Analysis) -> Result<(), PipelineError>,
-) -> Result<RunReport, PipelineError> {
+    sink: impl Fn(Analysis) -> Result<T, PipelineError> + Sync,
+) -> Result<(RunReport, Vec<T>), PipelineError> {
     let vix = source.load_vix()?.series;
-    let loaded = source.load_many(tickers);
-    let results: Vec<Result<Analysis, PipelineError>> = loaded
-        .into_par_iter()
-        .map(|l| analyse(l?.series, &vix, cfg))
-        .collect();
+    let one =
+        |l: Result<rally_data::Loaded, rally_data::DataError>| sink(analyse(l?.series, &vix, cfg)?);
+    let results: Vec<Result<T, PipelineError>> = if source.prefers_batch() {
+        source.load_many(tickers).into_par_iter().map(one).collect()
+    } else {
+        tickers.par_iter().map(|t| one(source.load(t))).collect()
+    };
     let mut report = RunReport::default();
+    let mut out = Vec::with_capacity(results.len());
     for (t, r) in tickers.iter().zip(results) {
-        match r.and_then(|a| sink(a)) {
-            Ok(()) => report.analysed.push(t.clone()),
+        match r {
+            Ok(v) => {
+                report.analysed.push(t.clone());
+                out.push(v);
+            }
             Err(e) => {
                 tracing::error!("{e}");
                 report.failed.push((t.clone(), e.to_string()));
             }
         }
     }
-    Ok(report)
+    Ok((report, out))
 }

@@ -110,7 +110,9 @@ pub fn retrain(
             fresh_age(state, t, opts.now).map(|age_days| RetrainOutcome::SkippedFresh { age_days })
         })
         .collect();
-    let todo: Vec<usize> = (0..tickers.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let todo: Vec<usize> = (0..tickers.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
     let todo_names: Vec<String> = todo.iter().map(|&i| tickers[i].clone()).collect();
     if !todo.is_empty() {
         let vix = data.vix()?;

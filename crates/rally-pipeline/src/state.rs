@@ -46,7 +46,8 @@ impl StateDir {
     }
 
     pub fn model_path(&self, ticker: &str) -> PathBuf {
-        self.models().join(format!("{}.msgpack", ticker.trim_start_matches('^')))
+        self.models()
+            .join(format!("{}.msgpack", ticker.trim_start_matches('^')))
     }
 
     /// The database: `DATABASE_URL` when set (and `use_env`), else `models/rally.db`.
