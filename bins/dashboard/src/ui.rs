@@ -265,7 +265,8 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
     let exposure = if matches!(s.live, Live::Quotes(_)) || last.is_none() {
         s.marked_exposure()
     } else {
-        last.map_or(0.0, |e| e.exposure)
+        // The snapshot stores exposure as a fraction of equity.
+        last.map_or(0.0, |e| e.exposure * e.equity)
     };
     let unreal = s.unrealised_pnl();
     let pending = s

@@ -23,7 +23,12 @@ use crate::state::StateDir;
 /// Seed of the demo market.
 pub const DEMO_SEED: u64 = 42;
 /// Trading days replayed.
-pub const DEMO_DAYS: usize = 40;
+pub const DEMO_DAYS: usize = 30;
+/// Large caps added to the default basket so a few weeks of scans produce
+/// a lively book.
+pub const DEMO_EXTRA: [&str; 12] = [
+    "AMZN", "GOOGL", "META", "JPM", "XOM", "UNH", "HD", "COST", "AVGO", "AMD", "NFLX", "CRM",
+];
 
 /// One replayed day.
 #[derive(Debug, Clone, Serialize)]
@@ -49,7 +54,13 @@ fn at_close(d: NaiveDate) -> chrono::DateTime<Utc> {
 /// Run (or resume) the demo in `state` and return the last scan's report.
 pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport, PipelineError> {
     let source = SyntheticSource::new(DEMO_SEED);
-    let tickers = Universe::default_basket().tickers;
+    let tickers = Universe::from_symbols(
+        rally_data::DEFAULT_BASKET
+            .iter()
+            .chain(DEMO_EXTRA.iter())
+            .copied(),
+    )
+    .tickers;
     std::fs::create_dir_all(state.models()).map_err(|e| PipelineError::io(state.models(), e))?;
     let store = Store::open(&state.database_url(false))
         .await
