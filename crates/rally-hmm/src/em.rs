@@ -104,12 +104,13 @@ struct Stats {
 /// Preallocated E-step buffers.
 #[derive(Debug)]
 struct Work {
-    /// Scaled forward variables (each row sums to [1, 2)).
+    /// Scaled forward variables (each row sums to at most 2).
     alpha: Vec<[f64; K]>,
-    /// Emissions scaled by the per-row maximum.
+    /// Emissions scaled by the per-row maximum, then by the row's forward
+    /// scale factor `s[t]` (a power of two, so the product is exact).
     emis: Vec<[f64; K]>,
-    /// `1 / c[t]`, the inverse forward scale factors (powers of two).
-    inv_c: Vec<f64>,
+    /// Scaled backward variables.
+    beta: Vec<[f64; K]>,
 }
 
 impl Work {
@@ -117,111 +118,182 @@ impl Work {
         Work {
             alpha: vec![[0.0; K]; n],
             emis: vec![[0.0; K]; n],
-            inv_c: vec![0.0; n],
+            beta: vec![[0.0; K]; n],
         }
     }
 }
 
-/// `(2^-floor(log2 s), floor(log2 s))` for `s > 0`, from the exponent bits.
-/// Zero/subnormal or non-finite `s` give garbage that stays non-finite or
-/// zero downstream and is caught as a degenerate fit.
+/// `(2^-floor(log2 s), floor(log2 s))` for normal `s > 0`, from the exponent
+/// bits: the reciprocal's exponent field is `2046 - E`, one integer
+/// subtraction on the masked bits (no shifts, clamps or branches, since this
+/// sits on the filter's critical path). Zero/subnormal `s` gives 2^1023 and
+/// non-finite `s` gives -inf, so garbage stays zero or non-finite downstream
+/// and is caught as a degenerate fit.
 #[inline(always)]
 pub(crate) fn pow2_floor_inv(s: f64) -> (f64, i64) {
-    let e = (((s.to_bits() >> 52) & 0x7ff) as i64).clamp(1, 2046);
-    (f64::from_bits(((2046 - e) as u64) << 52), e - 1023)
+    const EXP_MASK: u64 = 0x7ff0_0000_0000_0000;
+    let e = s.to_bits() & EXP_MASK;
+    (
+        f64::from_bits(0x7fe0_0000_0000_0000u64.wrapping_sub(e)),
+        (e >> 52) as i64 - 1023,
+    )
 }
 
-/// E-step: returns the full log-likelihood `ln p(z | m)` and fills `st`.
-fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
-    let n = z.len();
-    let em = Emission::new(&m.means, &m.covars);
-    let a = &m.trans;
+/// `x · A` for the 3×3 transition matrix, summed in row order (the order
+/// every pass must share for bitwise-reproducible results).
+#[inline(always)]
+fn vec_mat(x: &[f64; K], a: &[[f64; K]; K]) -> [f64; K] {
+    std::array::from_fn(|j| x[0] * a[0][j] + x[1] * a[1][j] + x[2] * a[2][j])
+}
 
-    // Emissions first, for all rows: they do not depend on the recursion, and
-    // doing them as one flat buffer lets the exponentials vectorise.
+/// `A · x`, summed in column order.
+#[inline(always)]
+fn mat_vec(a: &[[f64; K]; K], x: &[f64; K]) -> [f64; K] {
+    std::array::from_fn(|i| a[i][0] * x[0] + a[i][1] * x[1] + a[i][2] * x[2])
+}
+
+#[inline(always)]
+fn mul3(x: &[f64; K], y: &[f64; K]) -> [f64; K] {
+    [x[0] * y[0], x[1] * y[1], x[2] * y[2]]
+}
+
+/// Emissions scaled by their per-row maximum into `emis`; returns the sum of
+/// the log maxima. All rows at once: they do not depend on the recursion,
+/// and one flat buffer lets the exponentials vectorise.
+fn emissions(z: &[[f64; D]], em: &Emission, emis: &mut [[f64; K]]) -> f64 {
     let mut offset = 0.0;
-    for (zt, et) in z.iter().zip(w.emis.iter_mut()) {
+    for (zt, et) in z.iter().zip(emis.iter_mut()) {
         let (lb, mx) = em.log_shifted(zt);
         *et = lb;
         offset += mx;
     }
-    fastexp::exp_in_place(w.emis.as_flattened_mut());
+    fastexp::exp_in_place(emis.as_flattened_mut());
+    offset
+}
 
-    // Forward, scaled by powers of two: c[t] = 2^floor(log2 sum_k u[t][k]).
-    // Any positive scale factors give a valid scaled forward-backward as long
-    // as the backward pass reuses them; powers of two make the scaling exact
-    // and division-free on the recursion's critical path, and the
-    // log-likelihood needs no per-row `ln`:
-    //   ln p(z) = sum_t max_t + ln2·sum_t log2 c[t] + ln(sum_k alpha_hat[T-1][k]).
-    let mut log2_c: i64 = 0;
-    let mut prev = [0.0; K];
-    for t in 0..n {
-        let e = w.emis[t];
-        let pred = if t == 0 {
-            m.start
-        } else {
-            let mut p = [0.0; K];
-            for (i, pi) in prev.iter().enumerate() {
-                for j in 0..K {
-                    p[j] += pi * a[i][j];
-                }
-            }
-            p
-        };
-        let u = [pred[0] * e[0], pred[1] * e[1], pred[2] * e[2]];
-        let (inv, l2) = pow2_floor_inv(u[0] + u[1] + u[2]);
-        prev = [u[0] * inv, u[1] * inv, u[2] * inv];
-        w.alpha[t] = prev;
-        w.inv_c[t] = inv;
-        log2_c += l2;
+/// Scaled forward pass (see [`e_step`]) with the scale of row `t` chosen
+/// from row `t - LAG`; multiplies each emission (rows t >= 1) by its scale.
+/// Returns `sum_t log2(1/s[t])`, or `None` if a row sum fell below 2^-900
+/// (only possible with `LAG = 2`, after two extremely unlikely rows).
+#[inline(always)]
+fn forward<const LAG: usize>(
+    start: &[f64; K],
+    a: &[[f64; K]; K],
+    emis: &mut [[f64; K]],
+    alpha: &mut [[f64; K]],
+) -> Option<i64> {
+    let mut neg_log2_s: i64 = 0;
+    let mut prev = mul3(start, &emis[0]);
+    alpha[0] = prev;
+    // `lagged` = sum of row t-LAG times the scales applied since, i.e. an
+    // estimate (exact up to the intervening rows' likelihood ratios, <= 1)
+    // of row t-1's sum; `prev_sum` is row t-1's actual sum.
+    let mut prev_sum = prev[0] + prev[1] + prev[2];
+    let mut lagged = prev_sum;
+    let mut min_sum = prev_sum;
+    for (at, et) in alpha[1..].iter_mut().zip(emis[1..].iter_mut()) {
+        let (s, l2) = pow2_floor_inv(if LAG == 1 { prev_sum } else { lagged });
+        neg_log2_s += l2;
+        *et = [et[0] * s, et[1] * s, et[2] * s];
+        lagged = prev_sum * s;
+        prev = mul3(&vec_mat(&prev, a), et);
+        *at = prev;
+        prev_sum = prev[0] + prev[1] + prev[2];
+        min_sum = min_sum.min(prev_sum);
     }
-    let last = prev[0] + prev[1] + prev[2];
-    let loglik = offset + std::f64::consts::LN_2 * log2_c as f64 + last.ln();
+    (LAG == 1 || min_sum >= f64::from_bits((1023 - 900) << 52)).then_some(neg_log2_s)
+}
 
-    // Backward, fused with the posterior, pair-sum and moment accumulation.
-    *st = Stats::default();
-    let mut beta = [1.0; K];
-    for t in (0..n).rev() {
-        let al = w.alpha[t];
-        let mut g = [al[0] * beta[0], al[1] * beta[1], al[2] * beta[2]];
+/// E-step: returns the full log-likelihood `ln p(z | m)` and fills `st`.
+///
+/// Structure: the two recursions (forward, backward) are latency-bound
+/// chains of dependent 3×3 products, so they do nothing but their chain
+/// arithmetic and store their rows; everything that does not feed the next
+/// row (scale factors, posteriors, sufficient statistics) happens either one
+/// row ahead or in a separate throughput-bound pass.
+fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
+    let n = z.len();
+    let em = Emission::new(&m.means, &m.covars);
+    let a = &m.trans;
+    let offset = emissions(z, &em, &mut w.emis[..n]);
+
+    // Forward, scaled by powers of two: alpha_hat[t] = (alpha_hat[t-1]·A) ⊙ e[t]·s[t].
+    // Any positive scale factors give a valid scaled forward-backward as long
+    // as the backward pass reuses them, and powers of two make every product
+    // with them exact, so the posteriors and pair sums come out bitwise the
+    // same whatever powers are chosen. So s[t] is chosen two rows ahead (from
+    // row t-2's sum and s[t-1]) and folded into e[t] off the critical path,
+    // leaving the chain at one vector-matrix product and one multiply per row.
+    //   ln p(z) = sum_t max_t + ln2·sum_t log2(1/s[t]) + ln(sum_k alpha_hat[T-1][k]).
+    let neg_log2_s = match forward::<2>(&m.start, a, &mut w.emis[..n], &mut w.alpha[..n]) {
+        Some(l) => l,
+        None => {
+            // Two consecutive rows each this unlikely under the prediction
+            // would have pushed the lagged scaling toward subnormals: redo
+            // the emissions and scale each row from the one before.
+            emissions(z, &em, &mut w.emis[..n]);
+            forward::<1>(&m.start, a, &mut w.emis[..n], &mut w.alpha[..n]).unwrap_or(0)
+        }
+    };
+    let last = w.alpha[n - 1].iter().sum::<f64>();
+    let (alpha, beta) = (&w.alpha[..n], &mut w.beta[..n]);
+    let loglik = offset + std::f64::consts::LN_2 * neg_log2_s as f64 + last.ln();
+
+    // Backward chain: w[t] = e[t]·s[t] ⊙ beta[t] (already scaled emissions),
+    // beta[t-1] = A · w[t]. The pair sums xi_{t-1}[i][j] ∝ alpha_{t-1}[i]·w[t][j]
+    // (A is applied in the M-step) ride along: they use the chain's w but do
+    // not feed it, so they fill its idle issue slots, and their 9 local
+    // accumulators still fit in registers. Rows go in descending order, the
+    // summation order of the fused backward pass this replaced.
+    let mut xi = [[0.0; K]; K];
+    let mut b = [1.0; K];
+    beta[n - 1] = b;
+    let rows = beta[..n - 1]
+        .iter_mut()
+        .zip(&alpha[..n - 1])
+        .zip(&w.emis[1..n]);
+    for ((bt, ap), et) in rows.rev() {
+        let ww = mul3(et, &b);
+        for i in 0..K {
+            for j in 0..K {
+                xi[i][j] += ap[i] * ww[j];
+            }
+        }
+        b = mat_vec(a, &ww);
+        *bt = b;
+    }
+
+    // Posteriors and the Gaussian sufficient statistics: a throughput-bound
+    // pass (local accumulators so they stay in registers, not behind `st`).
+    let mut s0 = [0.0; K];
+    let mut s1 = [[0.0; D]; K];
+    let mut s2 = [[0.0; D]; K];
+    let mut start = [0.0; K];
+    for ((at, bt), zt) in alpha.iter().zip(beta.iter()).zip(z).rev() {
+        let mut g = mul3(at, bt);
         // Sums to 1 in exact arithmetic; renormalise as hmmlearn does.
         let gs = g[0] + g[1] + g[2];
         let ginv = if gs > 0.0 { 1.0 / gs } else { 1.0 };
         for gk in g.iter_mut() {
             *gk *= ginv;
         }
-        let zt = z[t];
         for k in 0..K {
-            st.s0[k] += g[k];
+            s0[k] += g[k];
             for d in 0..D {
                 let gz = g[k] * zt[d];
-                st.s1[k][d] += gz;
-                st.s2[k][d] += gz * zt[d];
+                s1[k][d] += gz;
+                s2[k][d] += gz * zt[d];
             }
         }
-        if t == 0 {
-            st.start = g;
-        } else {
-            // w[j] = b_j(t)·beta_t[j] / c[t]; then beta_{t-1}[i] = sum_j A[i][j]·w[j]
-            // and xi_{t-1}[i][j] = alpha_{t-1}[i]·A[i][j]·w[j].
-            let e = w.emis[t];
-            let ic = w.inv_c[t];
-            let ww = [
-                e[0] * beta[0] * ic,
-                e[1] * beta[1] * ic,
-                e[2] * beta[2] * ic,
-            ];
-            let ap = w.alpha[t - 1];
-            for i in 0..K {
-                let mut b = 0.0;
-                for j in 0..K {
-                    b += a[i][j] * ww[j];
-                    st.xi[i][j] += ap[i] * ww[j];
-                }
-                beta[i] = b;
-            }
-        }
+        start = g;
     }
+    *st = Stats {
+        start,
+        xi,
+        s0,
+        s1,
+        s2,
+    };
     loglik
 }
 
@@ -508,6 +580,57 @@ mod tests {
                 assert!((m2.trans[i][j] - xi_bf[i][j] / row).abs() < 1e-12);
             }
         }
+    }
+
+    /// The lagged scaling only changes each forward row by a power of two:
+    /// the normalised rows are bitwise those of the row-by-row scaling; and
+    /// two consecutive rows of vanishing likelihood ratio trip the fallback.
+    #[test]
+    fn lagged_forward_scaling_is_exact() {
+        let a = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]];
+        let start = [0.2, 0.5, 0.3];
+        let emis: Vec<[f64; 3]> = (0..300)
+            .map(|t| {
+                let x = t as f64;
+                [
+                    (x * 0.37).sin().abs(),
+                    1.0,
+                    (-(x * 0.11).cos() * 30.0).exp().min(1.0),
+                ]
+            })
+            .collect();
+        let (mut e1, mut e2) = (emis.clone(), emis.clone());
+        let (mut a1, mut a2) = (vec![[0.0; 3]; 300], vec![[0.0; 3]; 300]);
+        let l1 = forward::<1>(&start, &a, &mut e1, &mut a1).unwrap();
+        let l2 = forward::<2>(&start, &a, &mut e2, &mut a2).unwrap();
+        let norm = |r: &[f64; 3]| {
+            let s: f64 = r.iter().sum();
+            r.map(|x| x / s)
+        };
+        for t in 0..300 {
+            assert_eq!(norm(&a1[t]), norm(&a2[t]), "row {t}");
+        }
+        let ll = |l: i64, al: &[[f64; 3]]| {
+            std::f64::consts::LN_2 * l as f64 + al[299].iter().sum::<f64>().ln()
+        };
+        assert!((ll(l1, &a1) - ll(l2, &a2)).abs() < 1e-12);
+
+        let tiny = 1e-200;
+        // State 2 is (almost) unreachable but explains rows 1 and 2 best.
+        let a = [[0.5, 0.5, tiny]; 3];
+        let mut e = vec![
+            [1.0, 1.0, 1.0],
+            [tiny, tiny, 1.0],
+            [tiny, tiny, 1.0],
+            [1.0; 3],
+        ];
+        let mut al = vec![[0.0; 3]; 4];
+        assert_eq!(
+            forward::<2>(&[0.5, 0.5, 0.0], &a, &mut e.clone(), &mut al),
+            None
+        );
+        assert!(forward::<1>(&[0.5, 0.5, 0.0], &a, &mut e, &mut al).is_some());
+        assert!(al.iter().flatten().all(|x| x.is_finite()));
     }
 
     /// No underflow on long series: the log-likelihood stays finite and close
