@@ -37,11 +37,34 @@ static TABLE: LazyLock<[f64; N]> =
     LazyLock::new(|| std::array::from_fn(|j| (j as f64 / N as f64).exp2()));
 
 /// `e^x` (see the module doc for accuracy and range).
+#[cfg(test)]
 #[inline(always)]
 fn exp_with(x: f64, table: &[f64; N]) -> f64 {
-    // NaN stays NaN here; the table index is masked so it cannot go out of
-    // bounds, and the last select returns the NaN.
-    let xc = x.clamp(LO, HI);
+    let y = exp_core(x.clamp(LO, HI), table);
+    // Plain selects (no early returns) so a buffer loop stays vectorised.
+    let y = if x < LO { 0.0 } else { y };
+    let y = if x > HI { f64::INFINITY } else { y };
+    if x.is_nan() { x } else { y }
+}
+
+/// `e^x` for `x <= 0` or NaN, the only inputs the callers have (log
+/// emissions shifted by their row maximum; NaN rows in the filter). Same
+/// result as the general `exp_with` there, with a third of its range handling: the
+/// lower clamp is one `maxpd` that lets NaN through (NaN then propagates
+/// through the arithmetic by itself), and the upper clamp and NaN select
+/// are not needed.
+#[inline(always)]
+fn exp_nonpos(x: f64, table: &[f64; N]) -> f64 {
+    #[allow(clippy::manual_clamp)] // `max`/`clamp` would swallow a NaN
+    let xc = if LO > x { LO } else { x };
+    let y = exp_core(xc, table);
+    if x < LO { 0.0 } else { y }
+}
+
+/// `e^x` for `x` in `[LO, HI]` (NaN in, NaN out).
+#[inline(always)]
+fn exp_core(xc: f64, table: &[f64; N]) -> f64 {
+    // The table index is masked so a NaN cannot take it out of bounds.
     let t = xc * N_OVER_LN2 + SHIFT;
     let kf = t - SHIFT;
     let r = (xc - kf * LN2N_HI) - kf * LN2N_LO;
@@ -53,11 +76,7 @@ fn exp_with(x: f64, table: &[f64; N]) -> f64 {
     // adding it as `scale + scale·q` keeps the rounding error near half an ulp.
     let r2 = r * r;
     let q = r + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0)));
-    let y = scale + scale * q;
-    // Plain selects (no early returns) so the buffer loop stays vectorised.
-    let y = if x < LO { 0.0 } else { y };
-    let y = if x > HI { f64::INFINITY } else { y };
-    if x.is_nan() { x } else { y }
+    scale + scale * q
 }
 
 /// `e^x` for one value (tests and scalar callers).
@@ -66,12 +85,13 @@ fn exp(x: f64) -> f64 {
     exp_with(x, &TABLE)
 }
 
-/// `v = e^v` for every element.
+/// `v = e^v` for every element; every element must be `<= 0` or NaN.
 #[inline(never)]
 pub(crate) fn exp_in_place(v: &mut [f64]) {
     let table: &[f64; N] = &TABLE;
     for x in v.iter_mut() {
-        *x = exp_with(*x, table);
+        debug_assert!(!(*x > 0.0), "exp_in_place needs x <= 0, got {x}");
+        *x = exp_nonpos(*x, table);
     }
 }
 
@@ -89,6 +109,32 @@ mod tests {
             x += 0.000_731_3;
         }
         assert!(worst < 4.5e-16, "worst relative error {worst:e}");
+    }
+
+    /// The buffer version (non-positive inputs) equals the general one
+    /// bitwise, including the flush to 0 and NaN.
+    #[test]
+    fn in_place_matches_general_on_nonpositive() {
+        let mut xs: Vec<f64> = (0..200_000).map(|i| -(i as f64) * 0.003_71).collect();
+        xs.extend([
+            0.0,
+            -0.0,
+            -708.0,
+            -708.5,
+            -745.2,
+            -1e300,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
+        let mut v = xs.clone();
+        exp_in_place(&mut v);
+        for (x, y) in xs.iter().zip(&v) {
+            let want = exp(*x);
+            assert!(
+                want.to_bits() == y.to_bits() || (want.is_nan() && y.is_nan()),
+                "{x}: {y} vs {want}"
+            );
+        }
     }
 
     #[test]
