@@ -59,18 +59,47 @@ fn sum(win: &[f64]) -> f64 {
     s
 }
 
-fn mean(win: &[f64]) -> f64 {
-    let first = win[0];
-    // A window of identical values gives exactly that value.
-    if win.iter().all(|v| *v == first) {
-        return first;
-    }
-    sum(win) / win.len() as f64
-}
-
 /// Simple moving average.
+///
+/// A Kahan-compensated running sum (O(1) per bar, like pandas), with two
+/// guards: a window of identical values returns exactly that value (METHOD
+/// needs an exact `SMA_50(V) == 0`), and NaNs make their windows NaN.
 pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
-    rolling(x, w, mean)
+    let n = x.len();
+    let mut out = vec![f64::NAN; n];
+    if w == 0 || n < w {
+        return out;
+    }
+    let (mut sum, mut comp) = (0.0f64, 0.0f64);
+    let mut nans = 0usize;
+    let mut same_run = 0usize; // length of the run of identical values ending at t
+    let add = |sum: &mut f64, comp: &mut f64, v: f64| {
+        let y = v - *comp;
+        let t = *sum + y;
+        *comp = (t - *sum) - y;
+        *sum = t;
+    };
+    for t in 0..n {
+        let v = x[t];
+        if v.is_nan() {
+            nans += 1;
+        } else {
+            add(&mut sum, &mut comp, v);
+        }
+        same_run = if t > 0 && x[t - 1] == v { same_run + 1 } else { 1 };
+        if t >= w {
+            let old = x[t - w];
+            if old.is_nan() {
+                nans -= 1;
+            } else {
+                add(&mut sum, &mut comp, -old);
+            }
+        }
+        if t + 1 >= w && nans == 0 {
+            out[t] = if same_run >= w { v } else { sum / w as f64 };
+        }
+    }
+    out
 }
 
 /// Two-pass standard deviation of each full window with `ddof` (0 = population).
@@ -128,6 +157,19 @@ mod tests {
         assert_eq!(s[4], 0.0);
         let s = sma(&[0.1; 60], 50);
         assert_eq!(s[59], 0.1);
+    }
+
+    #[test]
+    fn sma_matches_direct_mean_and_handles_nan() {
+        let x: Vec<f64> = (0..300).map(|i| ((i * 7919) % 1000) as f64 * 1.37 + 1e6 * f64::from(i % 3 == 0)).collect();
+        let fast = sma(&x, 50);
+        for t in 49..300 {
+            let direct = x[t - 49..=t].iter().sum::<f64>() / 50.0;
+            assert!((fast[t] - direct).abs() <= 1e-9 * direct.abs(), "{t}");
+        }
+        let s = sma(&[1.0, f64::NAN, 2.0, 3.0, 4.0], 2);
+        assert!(s[1].is_nan() && s[2].is_nan());
+        assert_eq!(s[3], 2.5);
     }
 
     #[test]
