@@ -2,11 +2,12 @@
 //! EM with hmmlearn 0.3.3 semantics, relabelling by the range dimension.
 //!
 //! Performance design: the E-step is a scaled forward pass (one `exp` per state
-//! per row, emissions shifted by their per-row maximum) followed by a single
-//! backward pass that fuses beta, the posteriors, the transition pair sums and
-//! the Gaussian sufficient statistics, so nothing but `alpha`, the scaled
-//! emissions and the scale factors is stored. All buffers are allocated once
-//! per fit.
+//! per row, emissions shifted by their per-row maximum, power-of-two scale
+//! factors chosen a row ahead so they stay off the recursion's critical path)
+//! followed by a backward pass that carries only beta on its chain and
+//! computes the posteriors and transition pair sums alongside; the Gaussian
+//! sufficient statistics are a separate multiply-add pass over the posteriors.
+//! All buffers are allocated once per fit.
 
 // Fixed-size `k`/`d` index loops mirror the formulas (and unroll fully);
 // iterator rewrites of them would only obscure the maths.
@@ -109,8 +110,8 @@ struct Work {
     /// Emissions scaled by the per-row maximum, then by the row's forward
     /// scale factor `s[t]` (a power of two, so the product is exact).
     emis: Vec<[f64; K]>,
-    /// Scaled backward variables.
-    beta: Vec<[f64; K]>,
+    /// Posteriors gamma (the backward variables themselves are not stored).
+    gamma: Vec<[f64; K]>,
 }
 
 impl Work {
@@ -118,7 +119,7 @@ impl Work {
         Work {
             alpha: vec![[0.0; K]; n],
             emis: vec![[0.0; K]; n],
-            beta: vec![[0.0; K]; n],
+            gamma: vec![[0.0; K]; n],
         }
     }
 }
@@ -236,47 +237,48 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
         }
     };
     let last = w.alpha[n - 1].iter().sum::<f64>();
-    let (alpha, beta) = (&w.alpha[..n], &mut w.beta[..n]);
+    let (alpha, gamma) = (&w.alpha[..n], &mut w.gamma[..n]);
     let loglik = offset + std::f64::consts::LN_2 * neg_log2_s as f64 + last.ln();
 
     // Backward chain: w[t] = e[t]·s[t] ⊙ beta[t] (already scaled emissions),
-    // beta[t-1] = A · w[t]. The pair sums xi_{t-1}[i][j] ∝ alpha_{t-1}[i]·w[t][j]
-    // (A is applied in the M-step) ride along: they use the chain's w but do
-    // not feed it, so they fill its idle issue slots, and their 9 local
-    // accumulators still fit in registers. Rows go in descending order, the
-    // summation order of the fused backward pass this replaced.
+    // beta[t-1] = A · w[t]. Work that uses the chain's values but does not
+    // feed it rides along to fill the chain's idle issue slots: the pair sums
+    // xi_{t-1}[i][j] ∝ alpha_{t-1}[i]·w[t][j] (A is applied in the M-step;
+    // 9 local accumulators, still in registers) and the posterior
+    // gamma[t] = alpha[t] ⊙ beta[t], renormalised as hmmlearn does (it sums
+    // to 1 in exact arithmetic), stored in place of beta. Rows go in
+    // descending order, the summation order of the fused pass this replaced.
+    let posterior = |al: &[f64; K], b: &[f64; K]| {
+        let g = mul3(al, b);
+        let gs = g[0] + g[1] + g[2];
+        let ginv = if gs > 0.0 { 1.0 / gs } else { 1.0 };
+        [g[0] * ginv, g[1] * ginv, g[2] * ginv]
+    };
     let mut xi = [[0.0; K]; K];
     let mut b = [1.0; K];
-    beta[n - 1] = b;
-    let rows = beta[..n - 1]
+    let rows = gamma[1..]
         .iter_mut()
-        .zip(&alpha[..n - 1])
+        .zip(alpha.windows(2))
         .zip(&w.emis[1..n]);
-    for ((bt, ap), et) in rows.rev() {
+    for ((gt, al), et) in rows.rev() {
+        *gt = posterior(&al[1], &b);
         let ww = mul3(et, &b);
+        let ap = al[0];
         for i in 0..K {
             for j in 0..K {
                 xi[i][j] += ap[i] * ww[j];
             }
         }
         b = mat_vec(a, &ww);
-        *bt = b;
     }
+    gamma[0] = posterior(&alpha[0], &b);
 
-    // Posteriors and the Gaussian sufficient statistics: a throughput-bound
-    // pass (local accumulators so they stay in registers, not behind `st`).
+    // Gaussian sufficient statistics: a throughput-bound pass of
+    // multiply-adds (local accumulators so they stay in registers).
     let mut s0 = [0.0; K];
     let mut s1 = [[0.0; D]; K];
     let mut s2 = [[0.0; D]; K];
-    let mut start = [0.0; K];
-    for ((at, bt), zt) in alpha.iter().zip(beta.iter()).zip(z).rev() {
-        let mut g = mul3(at, bt);
-        // Sums to 1 in exact arithmetic; renormalise as hmmlearn does.
-        let gs = g[0] + g[1] + g[2];
-        let ginv = if gs > 0.0 { 1.0 / gs } else { 1.0 };
-        for gk in g.iter_mut() {
-            *gk *= ginv;
-        }
+    for (g, zt) in gamma.iter().zip(z).rev() {
         for k in 0..K {
             s0[k] += g[k];
             for d in 0..D {
@@ -285,8 +287,8 @@ fn e_step(z: &[[f64; D]], m: &Model, w: &mut Work, st: &mut Stats) -> f64 {
                 s2[k][d] += gz * zt[d];
             }
         }
-        start = g;
     }
+    let start = gamma[0];
     *st = Stats {
         start,
         xi,
