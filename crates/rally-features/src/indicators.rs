@@ -86,7 +86,11 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
         } else {
             add(&mut sum, &mut comp, v);
         }
-        same_run = if t > 0 && x[t - 1] == v { same_run + 1 } else { 1 };
+        same_run = if t > 0 && x[t - 1] == v {
+            same_run + 1
+        } else {
+            1
+        };
         if t >= w {
             let old = x[t - w];
             if old.is_nan() {
@@ -161,7 +165,9 @@ mod tests {
 
     #[test]
     fn sma_matches_direct_mean_and_handles_nan() {
-        let x: Vec<f64> = (0..300).map(|i| ((i * 7919) % 1000) as f64 * 1.37 + 1e6 * f64::from(i % 3 == 0)).collect();
+        let x: Vec<f64> = (0..300)
+            .map(|i| ((i * 7919) % 1000) as f64 * 1.37 + 1e6 * f64::from(i % 3 == 0))
+            .collect();
         let fast = sma(&x, 50);
         for t in 49..300 {
             let direct = x[t - 49..=t].iter().sum::<f64>() / 50.0;

@@ -4,6 +4,7 @@
 //! where values within `1e-9·|x[t]|` of `x[t]` tie. The window is kept sorted
 //! (binary-search insert/remove, a short memmove), so each bar costs
 //! `O(log w)` comparisons plus one small shift instead of a full scan.
+//! The tie boundaries are found by walking from the value's own position.
 //! Both counts are partition points of predicates that are monotone on the
 //! sorted window, written exactly as METHOD states them, so they agree bit
 //! for bit with a brute-force count.
@@ -38,9 +39,22 @@ pub fn pctrank(x: &[f64], w: usize) -> Vec<f64> {
         if t + 1 >= w && nans == 0 {
             let tol = 1e-9 * v.abs();
             let lim = v - tol;
-            let less = sorted.partition_point(|s| *s < lim);
-            let lo = sorted.partition_point(|s| *s - v < -tol);
-            let hi = sorted.partition_point(|s| *s - v <= tol);
+            // Everything left of `j` is < v and everything from `j` on is
+            // >= v, so each boundary below lies next to `j`: walk to it over
+            // the (few) near-ties instead of three more binary searches.
+            let j = sorted.partition_point(|s| *s < v);
+            let mut less = j;
+            while less > 0 && !(sorted[less - 1] < lim) {
+                less -= 1;
+            }
+            let mut lo = j;
+            while lo > 0 && !(sorted[lo - 1] - v < -tol) {
+                lo -= 1;
+            }
+            let mut hi = j;
+            while hi < sorted.len() && sorted[hi] - v <= tol {
+                hi += 1;
+            }
             let eq = hi - lo;
             out[t] = (less as f64 + (eq as f64 + 1.0) / 2.0) / wf;
         }
