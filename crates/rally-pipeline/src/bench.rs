@@ -95,9 +95,7 @@ pub async fn run_bench(
         peak_rss_mib: peak_rss_mib(),
     });
 
-    let store = Store::open(&state.database_url(false))
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("bench store: {e}")))?;
+    let store = Store::open(&state.database_url(false)).await?;
     let t0 = Instant::now();
     let rep = run_scan(
         state,

@@ -62,16 +62,10 @@ pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport,
     )
     .tickers;
     std::fs::create_dir_all(state.models()).map_err(|e| PipelineError::io(state.models(), e))?;
-    let store = Store::open(&state.database_url(false))
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("demo state store: {e}")))?;
+    let store = Store::open(&state.database_url(false)).await?;
     let calendar = source.load("SPY")?.series.dates;
     let days: Vec<NaiveDate> = calendar[calendar.len().saturating_sub(DEMO_DAYS)..].to_vec();
-    let done = store
-        .last_scan_run()
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("demo state store: {e}")))?
-        .map(|r| r.as_of);
+    let done = store.last_scan_run().await?.map(|r| r.as_of);
     let mut out = Vec::new();
     let mut last = None;
     for (i, &day) in days.iter().enumerate() {

@@ -12,6 +12,8 @@ pub enum PipelineError {
     Artefact(#[from] rally_model::live::ArtefactError),
     #[error(transparent)]
     Trade(#[from] rally_trade::TradeError),
+    #[error("state store: {0}")]
+    Store(#[from] rally_store::StoreError),
     #[error("{ticker}: {source}")]
     Ticker {
         ticker: String,

@@ -374,8 +374,7 @@ pub async fn run_scan(
     }
     let stored: BTreeMap<String, PositionRow> = store
         .open_positions()
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+        .await?
         .into_iter()
         .map(|r| (r.ticker.clone(), r))
         .collect();
@@ -559,13 +558,7 @@ pub async fn run_scan(
     }
 
     // Equity: capital + realised P&L + open positions marked to market.
-    let realised_before: f64 = store
-        .closed_trades(None)
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
-        .iter()
-        .map(|r| r.pnl)
-        .sum();
+    let realised_before: f64 = store.closed_trades(None).await?.iter().map(|r| r.pnl).sum();
     let realised_now: f64 = closed_rows.iter().map(|r| r.pnl).sum();
     let (mut value, mut cost) = (0.0, 0.0);
     for r in positions.values() {
@@ -641,26 +634,21 @@ pub async fn run_scan(
         backends: opts.backends.clone(),
     };
     crate::fault::point("before-commit");
-    let outcome = store
-        .commit_scan(&commit)
-        .await
-        .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?;
+    let outcome = store.commit_scan(&commit).await?;
     crate::fault::point("after-commit");
     report.committed = !matches!(outcome, CommitOutcome::AlreadyDone);
     if !report.committed {
         // Report what the store holds for this date (the first run's result).
         report.positions = store
             .open_positions()
-            .await
-            .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+            .await?
             .iter()
             .map(position_out)
             .collect();
         report.closed.clear();
         report.signals = store
             .signals_on(as_of)
-            .await
-            .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+            .await?
             .into_iter()
             .map(|r| SignalOut {
                 ticker: r.ticker,
@@ -674,8 +662,7 @@ pub async fn run_scan(
             .collect();
         report.equity = store
             .equity_history(None)
-            .await
-            .map_err(|e| PipelineError::Invalid(format!("state store: {e}")))?
+            .await?
             .into_iter()
             .find(|e| e.date == as_of);
     }
