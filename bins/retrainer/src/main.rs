@@ -302,14 +302,13 @@ fn main() {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let _guard = rally_pipeline::logging::init(Some(&StateDir::cwd().logs()));
-    if let Some(j) = cli.jobs {
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
+    if let Some(j) = cli.jobs
+        && let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(j.max(1))
             .build_global()
-        {
-            eprintln!("error: worker threads: {e}");
-            std::process::exit(2);
-        }
+    {
+        eprintln!("error: worker threads: {e}");
+        std::process::exit(2);
     }
     match run(cli).context("retrainer") {
         Ok(code) => std::process::exit(code),

@@ -1,9 +1,10 @@
 //! Feature computation for one ~6,700-bar ticker of the synthetic market.
 #![allow(missing_docs)]
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use rally_data::{SyntheticSource, VIX_TICKER, align_asof};
 use rally_features::{FeatureFrame, pctrank};
+use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
     let src = SyntheticSource::new(42);

@@ -39,16 +39,17 @@ pub fn pctrank(x: &[f64], w: usize) -> Vec<f64> {
         if t + 1 >= w && nans == 0 {
             let tol = 1e-9 * v.abs();
             let lim = v - tol;
+            // (No NaN is ever in `sorted`, so `>=` is the exact negation of `<`.)
             // Everything left of `j` is < v and everything from `j` on is
             // >= v, so each boundary below lies next to `j`: walk to it over
             // the (few) near-ties instead of three more binary searches.
             let j = sorted.partition_point(|s| *s < v);
             let mut less = j;
-            while less > 0 && !(sorted[less - 1] < lim) {
+            while less > 0 && sorted[less - 1] >= lim {
                 less -= 1;
             }
             let mut lo = j;
-            while lo > 0 && !(sorted[lo - 1] - v < -tol) {
+            while lo > 0 && sorted[lo - 1] - v >= -tol {
                 lo -= 1;
             }
             let mut hi = j;

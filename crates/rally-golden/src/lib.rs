@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 /// Workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn dir_from_env(var: &str, default_rel: &str) -> PathBuf {
@@ -81,8 +84,16 @@ impl Table {
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
             .collect();
-        let index = header.iter().enumerate().map(|(i, h)| (h.clone(), i)).collect();
-        Table { header, rows, index }
+        let index = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
+        Table {
+            header,
+            rows,
+            index,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -94,7 +105,10 @@ impl Table {
     }
 
     fn idx(&self, name: &str) -> usize {
-        *self.index.get(name).unwrap_or_else(|| panic!("no column {name}"))
+        *self
+            .index
+            .get(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
     }
 
     /// A column as strings.
@@ -112,7 +126,8 @@ impl Table {
                 if r[i].is_empty() {
                     f64::NAN
                 } else {
-                    r[i].parse::<f64>().unwrap_or_else(|e| panic!("{name}: {:?}: {e}", r[i]))
+                    r[i].parse::<f64>()
+                        .unwrap_or_else(|e| panic!("{name}: {:?}: {e}", r[i]))
                 }
             })
             .collect()

@@ -2,11 +2,12 @@
 //! synthetic ticker (features precomputed, as in the pipeline).
 #![allow(missing_docs)]
 
-use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use rally_data::{SyntheticSource, VIX_TICKER, align_asof};
 use rally_features::FeatureFrame;
 use rally_model::live::train_live;
 use rally_model::walkforward::{TickerInputs, walk_forward};
+use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
     let src = SyntheticSource::new(42);
@@ -25,10 +26,10 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("model");
     g.sample_size(10);
-    g.bench_function(&format!("walk_forward_{}_bars", s.len()), |b| {
+    g.bench_function(format!("walk_forward_{}_bars", s.len()), |b| {
         b.iter(|| walk_forward(black_box(&inp)))
     });
-    g.bench_function(&format!("live_model_{}_bars", s.len()), |b| {
+    g.bench_function(format!("live_model_{}_bars", s.len()), |b| {
         b.iter(|| train_live(black_box(&inp)))
     });
     g.finish();

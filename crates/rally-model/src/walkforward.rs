@@ -84,8 +84,8 @@ impl ScoringModel {
     /// P(rally) of one 13-feature row (raw units).
     pub fn predict(&self, x: &[f64; N_FEATURES]) -> f64 {
         let mut z = self.intercept;
-        for k in 0..N_FEATURES {
-            z += self.weights[k] * ((x[k] - self.mean[k]) / self.std[k]);
+        for (k, xk) in x.iter().enumerate() {
+            z += self.weights[k] * ((xk - self.mean[k]) / self.std[k]);
         }
         self.calibration.apply(crate::logistic::sigmoid(z))
     }
@@ -293,9 +293,12 @@ impl WalkForward {
     }
 }
 
-/// Calendar-year folds (`TRAIN_YEARS` train, 1 test). Returns
-/// `(year, train lo..=hi, test lo..=hi)` for every year whose windows are non-empty.
-pub fn fold_windows(inp: &TickerInputs<'_>) -> Vec<(i32, (usize, usize), (usize, usize))> {
+/// One fold: `(test year, train rows lo..=hi, test rows lo..=hi)`.
+pub type FoldWindow = (i32, (usize, usize), (usize, usize));
+
+/// Calendar-year folds (`TRAIN_YEARS` train, 1 test) for every year whose
+/// windows are non-empty.
+pub fn fold_windows(inp: &TickerInputs<'_>) -> Vec<FoldWindow> {
     let n = inp.len();
     let Some(first_valid) = (0..n).find(|&t| inp.frame.is_valid(t)) else {
         return Vec::new();

@@ -70,21 +70,21 @@ pub fn write_plots(dir: &Path, s: &Sweep, k: usize) -> Result<Vec<PathBuf>, Pipe
         .map_err(plot_err)?;
         written.push(p);
     }
-    if s.assets.len() > 1 {
-        if let Some(port) = s.portfolio(k) {
-            let dates: Vec<_> = port.equity.iter().map(|e| e.date).collect();
-            let eq: Vec<f64> = port.equity.iter().map(|e| e.equity).collect();
-            let p = dir.join(format!("portfolio_{}_equity.png", cfg.name));
-            equity_chart(
-                &p,
-                &format!("Portfolio of {} sleeves — {}", port.sleeves, cfg.name),
-                &dates,
-                &eq,
-                &[],
-            )
-            .map_err(plot_err)?;
-            written.push(p);
-        }
+    if s.assets.len() > 1
+        && let Some(port) = s.portfolio(k)
+    {
+        let dates: Vec<_> = port.equity.iter().map(|e| e.date).collect();
+        let eq: Vec<f64> = port.equity.iter().map(|e| e.equity).collect();
+        let p = dir.join(format!("portfolio_{}_equity.png", cfg.name));
+        equity_chart(
+            &p,
+            &format!("Portfolio of {} sleeves — {}", port.sleeves, cfg.name),
+            &dates,
+            &eq,
+            &[],
+        )
+        .map_err(plot_err)?;
+        written.push(p);
     }
     Ok(written)
 }

@@ -51,9 +51,9 @@ impl Table {
         }
         let line = |cells: &[String]| {
             let mut s = String::from("│");
-            for i in 0..n {
+            for (i, wi) in w.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = w[i] - c.chars().count();
+                let pad = wi - c.chars().count();
                 match self.align.get(i).copied().unwrap_or(Align::Right) {
                     Align::Left => {
                         let _ = write!(s, " {c}{} │", " ".repeat(pad));
@@ -423,23 +423,23 @@ pub fn backtest_text(s: &crate::sweep::Sweep, k: usize) -> String {
             ]),
         }
     }
-    if let Some(p) = s.portfolio(k) {
-        if let Ok(m) = p.metrics() {
-            t.row(vec![
-                format!("PORTFOLIO ({} sleeves)", p.sleeves),
-                n_trades.to_string(),
-                pct((n_trades > 0).then(|| wins as f64 / n_trades as f64)),
-                spct((n_trades > 0).then(|| sum_ret / n_trades as f64)),
-                spct(Some(m.total_return)),
-                spct(m.cagr),
-                num(m.sharpe, 2),
-                num(m.sortino, 2),
-                pct(Some(m.max_drawdown)),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-            ]);
-        }
+    if let Some(p) = s.portfolio(k)
+        && let Ok(m) = p.metrics()
+    {
+        t.row(vec![
+            format!("PORTFOLIO ({} sleeves)", p.sleeves),
+            n_trades.to_string(),
+            pct((n_trades > 0).then(|| wins as f64 / n_trades as f64)),
+            spct((n_trades > 0).then(|| sum_ret / n_trades as f64)),
+            spct(Some(m.total_return)),
+            spct(m.cagr),
+            num(m.sharpe, 2),
+            num(m.sortino, 2),
+            pct(Some(m.max_drawdown)),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+        ]);
     }
     out.push_str(&t.render());
     let mut r = Table::new("\nExit reasons", &["reason", "trades", "share"]);

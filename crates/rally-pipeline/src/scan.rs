@@ -466,9 +466,9 @@ pub async fn run_scan(
                 close: last.close,
             };
             let above = p >= cfg.p_threshold - eps;
-            if (p >= WATCH_P - eps && !above)
-                || (above && !(last.compression >= cfg.comp_threshold))
-            {
+            // NaN compression counts as not compressed.
+            let compressed = last.compression >= cfg.comp_threshold;
+            if (p >= WATCH_P - eps && !above) || (above && !compressed) {
                 report.watchlist.push(row.clone());
             }
             report.ranking.push(row);

@@ -52,12 +52,11 @@ impl StateDir {
 
     /// The database: `DATABASE_URL` when set (and `use_env`), else `models/rally.db`.
     pub fn database_url(&self, use_env: bool) -> String {
-        if use_env {
-            if let Ok(url) = std::env::var("DATABASE_URL") {
-                if !url.trim().is_empty() {
-                    return url;
-                }
-            }
+        if use_env
+            && let Ok(url) = std::env::var("DATABASE_URL")
+            && !url.trim().is_empty()
+        {
+            return url;
         }
         format!("sqlite://{}", self.models().join("rally.db").display())
     }
