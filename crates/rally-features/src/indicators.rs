@@ -115,26 +115,47 @@ pub fn rolling_std(x: &[f64], w: usize, ddof: usize) -> Vec<f64> {
     })
 }
 
-/// Rolling maximum (`HH_n`).
-pub fn rolling_max(x: &[f64], w: usize) -> Vec<f64> {
-    rolling(x, w, |win| {
-        if win.iter().any(|v| v.is_nan()) {
-            f64::NAN
+/// Sliding-window extreme with a monotonic deque: O(1) amortised per bar.
+/// `better(a, b)` is true when `a` beats `b` (`>` for max, `<` for min).
+fn rolling_extreme(x: &[f64], w: usize, better: impl Fn(f64, f64) -> bool) -> Vec<f64> {
+    let n = x.len();
+    let mut out = vec![f64::NAN; n];
+    if w == 0 || n < w {
+        return out;
+    }
+    let mut dq: std::collections::VecDeque<usize> =
+        std::collections::VecDeque::with_capacity(w + 1);
+    let mut last_nan: Option<usize> = None;
+    for t in 0..n {
+        let v = x[t];
+        if v.is_nan() {
+            last_nan = Some(t);
         } else {
-            win.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            while dq.back().is_some_and(|&b| !better(x[b], v)) {
+                dq.pop_back();
+            }
+            dq.push_back(t);
         }
-    })
+        while dq.front().is_some_and(|&f| f + w <= t) {
+            dq.pop_front();
+        }
+        if t + 1 >= w && last_nan.is_none_or(|k| k + w <= t) {
+            if let Some(&f) = dq.front() {
+                out[t] = x[f];
+            }
+        }
+    }
+    out
 }
 
-/// Rolling minimum (`LL_n`).
+/// Rolling maximum (`HH_n`); NaN when the window holds a NaN.
+pub fn rolling_max(x: &[f64], w: usize) -> Vec<f64> {
+    rolling_extreme(x, w, |a, b| a > b)
+}
+
+/// Rolling minimum (`LL_n`); NaN when the window holds a NaN.
 pub fn rolling_min(x: &[f64], w: usize) -> Vec<f64> {
-    rolling(x, w, |win| {
-        if win.iter().any(|v| v.is_nan()) {
-            f64::NAN
-        } else {
-            win.iter().copied().fold(f64::INFINITY, f64::min)
-        }
-    })
+    rolling_extreme(x, w, |a, b| a < b)
 }
 
 /// `EMA_s`: `a = 2/(s+1)`, `e[0] = x[0]` (pandas `ewm(span=s, adjust=False)`).
@@ -201,8 +222,29 @@ mod tests {
     }
 
     #[test]
-    fn extremes() {
+    fn extremes_match_direct_scan() {
         assert_eq!(rolling_max(&[1.0, 3.0, 2.0], 2)[2], 3.0);
         assert_eq!(rolling_min(&[1.0, 3.0, 2.0], 2)[2], 2.0);
+        let x: Vec<f64> = (0..500)
+            .map(|i| {
+                if i % 97 == 5 {
+                    f64::NAN
+                } else {
+                    ((i * 7919) % 613) as f64
+                }
+            })
+            .collect();
+        for w in [1, 2, 5, 20, 40] {
+            let (mx, mn) = (rolling_max(&x, w), rolling_min(&x, w));
+            for t in w - 1..x.len() {
+                let win = &x[t + 1 - w..=t];
+                if win.iter().any(|v| v.is_nan()) {
+                    assert!(mx[t].is_nan() && mn[t].is_nan());
+                } else {
+                    assert_eq!(mx[t], win.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+                    assert_eq!(mn[t], win.iter().copied().fold(f64::INFINITY, f64::min));
+                }
+            }
+        }
     }
 }
