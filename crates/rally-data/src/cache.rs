@@ -15,7 +15,10 @@ use crate::series::Series;
 use crate::source::{Loaded, Source};
 
 /// Bump when the cached layout changes; older files are refetched.
-pub const CACHE_VERSION: u32 = 1;
+pub const CACHE_VERSION: u32 = 2;
+/// A cached series fetched less than this long ago is used as is: data
+/// changes once a day, and a second run the same evening needs no download.
+pub const MAX_AGE_HOURS: i64 = 6;
 
 /// One cached ticker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +124,36 @@ impl Cache {
         if !source.cacheable() {
             return source.load(ticker);
         }
+        let cached = self.usable(&source.describe(), ticker);
+        if let Some(c) = &cached {
+            let age = now - c.fetched_at;
+            if age >= chrono::Duration::zero() && age < chrono::Duration::hours(MAX_AGE_HOURS) {
+                let report = crate::clean::CleanReport {
+                    rows_read: c.series.len(),
+                    rows_kept: c.series.len(),
+                    ..Default::default()
+                };
+                return Ok(Loaded {
+                    series: c.series.clone(),
+                    report,
+                });
+            }
+        }
         let newer = source.load(ticker)?;
-        self.merge(&source.describe(), ticker, newer, now)
+        self.merge_into(cached, &source.describe(), ticker, newer, now)
+    }
+
+    /// The cached series of `ticker` if it came from `source`; a damaged
+    /// file is reported and treated as absent (it will be refetched).
+    fn usable(&self, source: &str, ticker: &str) -> Option<CachedSeries> {
+        match self.get(ticker) {
+            Ok(Some(c)) if c.source == source => Some(c),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("{e}; refetching");
+                None
+            }
+        }
     }
 
     /// Merge freshly fetched bars into the cached series of `ticker` (bars
@@ -134,14 +165,18 @@ impl Cache {
         newer: Loaded,
         now: DateTime<Utc>,
     ) -> Result<Loaded, DataError> {
-        let cached = match self.get(ticker) {
-            Ok(Some(c)) if c.source == source => Some(c),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::warn!("{e}; refetching");
-                None
-            }
-        };
+        let cached = self.usable(source, ticker);
+        self.merge_into(cached, source, ticker, newer, now)
+    }
+
+    fn merge_into(
+        &self,
+        cached: Option<CachedSeries>,
+        source: &str,
+        ticker: &str,
+        newer: Loaded,
+        now: DateTime<Utc>,
+    ) -> Result<Loaded, DataError> {
         let loaded = match cached {
             Some(mut c) => {
                 let last: Option<NaiveDate> = c.series.last_date();
@@ -187,7 +222,7 @@ mod tests {
                 &CachedSeries {
                     version: CACHE_VERSION,
                     source: src.describe(),
-                    fetched_at: Utc::now(),
+                    fetched_at: Utc::now() - chrono::Duration::days(1),
                     series: old,
                 },
             )
@@ -195,6 +230,9 @@ mod tests {
         let got = cache.refresh(&src, "ABC", Utc::now()).expect("refresh");
         assert_eq!(got.series, full);
         assert_eq!(cache.get("ABC").expect("get").expect("some").series, full);
+        // Fetched moments ago: served from the cache without a download.
+        let again = cache.refresh(&src, "ABC", Utc::now()).expect("refresh");
+        assert_eq!(again.series, full);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct Bar {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Series {
     pub ticker: String,
+    /// Stored as day numbers in serialised form: decoding a cache of 500
+    /// tickers should not parse 3.5 million date strings.
+    #[serde(with = "day_numbers")]
     pub dates: Vec<NaiveDate>,
     pub open: Vec<f64>,
     pub high: Vec<f64>,
@@ -106,6 +109,27 @@ impl Series {
             self.push(newer.bar(i));
         }
         newer.len() - start
+    }
+}
+
+/// Serde helper: dates as days since 0001-01-01 (CE).
+mod day_numbers {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(dates: &[NaiveDate], s: S) -> Result<S::Ok, S::Error> {
+        let days: Vec<i32> = dates.iter().map(|d| d.num_days_from_ce()).collect();
+        days.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NaiveDate>, D::Error> {
+        let days = Vec::<i32>::deserialize(d)?;
+        days.into_iter()
+            .map(|n| {
+                NaiveDate::from_num_days_from_ce_opt(n)
+                    .ok_or_else(|| serde::de::Error::custom(format!("day number {n} out of range")))
+            })
+            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::indicators::{ema, log_returns, rolling_max, rolling_min, rolling_std, sma, true_range};
-use crate::pctrank::pctrank;
+use crate::pctrank::pctrank_from;
 
 /// Number of base features.
 pub const N_BASE: usize = 10;
@@ -57,7 +57,26 @@ impl FeatureFrame {
         volume: &[f64],
         vix: &[f64],
     ) -> FeatureFrame {
+        FeatureFrame::compute_from(high, low, close, volume, vix, 0)
+    }
+
+    /// Like [`FeatureFrame::compute`], but the percentile ranks (the costly
+    /// part) only for rows `>= from` (the scanner needs the newest bars
+    /// only). Rows `>= from` are bit-identical to a full computation: a rank
+    /// depends only on its own window. Percentile-based columns are NaN
+    /// before `from`.
+    pub fn compute_from(
+        high: &[f64],
+        low: &[f64],
+        close: &[f64],
+        volume: &[f64],
+        vix: &[f64],
+        from: usize,
+    ) -> FeatureFrame {
         let n = close.len();
+        // `trap` at t reads rv_pctile over [t-5, t-1].
+        let pfrom = from.saturating_sub(TRAP_LOOKFORWARD);
+        let rank = |x: &[f64]| pctrank_from(x, PERCENTILE_WINDOW, pfrom);
         let r = log_returns(close);
         let atr = sma(&true_range(high, low, close), ATR_PERIOD);
         let sma20 = sma(close, BB_PERIOD);
@@ -72,9 +91,9 @@ impl FeatureFrame {
             .map(|s| sqrt252 * s)
             .collect();
         let atr_c: Vec<f64> = atr.iter().zip(close).map(|(a, c)| a / c).collect();
-        let atr_p = pctrank(&atr_c, PERCENTILE_WINDOW);
-        let bbw_p = pctrank(&bbw, PERCENTILE_WINDOW);
-        let rv_p = pctrank(&rv, PERCENTILE_WINDOW);
+        let atr_p = rank(&atr_c);
+        let bbw_p = rank(&bbw);
+        let rv_p = rank(&rv);
 
         let hh40 = rolling_max(high, RANGE_PERIOD);
         let ll40 = rolling_min(low, RANGE_PERIOD);
@@ -124,7 +143,7 @@ impl FeatureFrame {
                 }
             })
             .collect();
-        let vix_p = pctrank(vix, PERCENTILE_WINDOW);
+        let vix_p = rank(vix);
         let compression: Vec<f64> = (0..n)
             .map(|t| 1.0 - (atr_p[t] + bbw_p[t] + rv_p[t]) / 3.0)
             .collect();
@@ -218,6 +237,37 @@ mod tests {
         assert_eq!(t[27], 1.0);
         let panicky = vec![0.9; n];
         assert_eq!(trap_feature(&low, &close, &panicky)[27], 0.0);
+    }
+
+    #[test]
+    fn compute_from_is_exact_on_its_rows() {
+        let n: u32 = 900;
+        let close: Vec<f64> = (0..n)
+            .map(|i| 100.0 + (f64::from(i) * 0.37).sin() * 5.0 + f64::from(i) * 0.01)
+            .collect();
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c * (1.0 + 0.01 * (1.0 + (i as f64 * 1.3).cos().abs())))
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c * (1.0 - 0.01 * (1.0 + (i as f64 * 0.7).sin().abs())))
+            .collect();
+        let vol: Vec<f64> = (0..n).map(|i| 1e6 + f64::from(i % 17) * 1e4).collect();
+        let vix: Vec<f64> = (0..n).map(|i| 15.0 + f64::from(i % 23)).collect();
+        let full = FeatureFrame::compute(&high, &low, &close, &vol, &vix);
+        let from = 700;
+        let tail = FeatureFrame::compute_from(&high, &low, &close, &vol, &vix, from);
+        for t in from..n as usize {
+            assert_eq!(
+                full.row(t).map(f64::to_bits),
+                tail.row(t).map(f64::to_bits),
+                "row {t}"
+            );
+            assert_eq!(full.compression[t].to_bits(), tail.compression[t].to_bits());
+        }
     }
 
     #[test]

@@ -15,4 +15,4 @@ pub mod pctrank;
 
 pub use frame::{BASE_FEATURES, FeatureFrame, N_BASE};
 pub use label::{Barriers, FORWARD_HORIZON, rally_labels};
-pub use pctrank::pctrank;
+pub use pctrank::{pctrank, pctrank_from};

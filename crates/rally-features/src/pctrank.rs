@@ -11,6 +11,24 @@
 
 /// Rolling percentile rank; NaN while the window is not full or holds a NaN.
 pub fn pctrank(x: &[f64], w: usize) -> Vec<f64> {
+    pctrank_from(x, w, 0)
+}
+
+/// [`pctrank`] for rows `>= from` only (NaN before): the window is started
+/// `w - 1` rows earlier, so those rows are exactly what [`pctrank`] gives.
+pub fn pctrank_from(x: &[f64], w: usize, from: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut out = vec![f64::NAN; n];
+    if w == 0 || n < w {
+        return out;
+    }
+    let s = from.saturating_sub(w - 1).min(n);
+    let tail = pctrank_window(&x[s..], w);
+    out[s..].copy_from_slice(&tail);
+    out
+}
+
+fn pctrank_window(x: &[f64], w: usize) -> Vec<f64> {
     let n = x.len();
     let mut out = vec![f64::NAN; n];
     if w == 0 || n < w {

@@ -132,10 +132,17 @@ impl LiveModel {
 
     /// P(rally) for every bar of `inp` (NaN where a feature is missing).
     pub fn score(&self, inp: &TickerInputs<'_>) -> Vec<f64> {
+        self.score_from(inp, 0)
+    }
+
+    /// P(rally) for bars `>= from` (NaN before). The HMM filter still runs
+    /// from the first bar: it is causal and cheap.
+    pub fn score_from(&self, inp: &TickerInputs<'_>, from: usize) -> Vec<f64> {
         feature_rows(inp, &self.scoring.hmm, inp.len())
             .iter()
-            .map(|x| {
-                if x.iter().all(|v| v.is_finite()) {
+            .enumerate()
+            .map(|(t, x)| {
+                if t >= from && x.iter().all(|v| v.is_finite()) {
                     self.scoring.predict(x)
                 } else {
                     f64::NAN

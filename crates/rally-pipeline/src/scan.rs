@@ -28,7 +28,6 @@ use serde::Serialize;
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
-use crate::research::features_for;
 use crate::state::StateDir;
 
 /// Total notional capital of the system's live book; each ticker's sleeve
@@ -182,7 +181,19 @@ fn score_ticker(
     vix: &Series,
     keep_after: Option<NaiveDate>,
 ) -> Scored {
-    let frame = features_for(series, vix);
+    let n = series.len();
+    let from_pos = keep_after.map_or(n, |d| series.dates.partition_point(|x| *x <= d));
+    let start = from_pos.min(n.saturating_sub(MIN_TAIL));
+    // Only the kept tail needs features and P; ranks there are exact.
+    let v = rally_data::align_asof(&series.dates, &vix.dates, &vix.close);
+    let frame = rally_features::FeatureFrame::compute_from(
+        &series.high,
+        &series.low,
+        &series.close,
+        &series.volume,
+        &v,
+        start,
+    );
     let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
     let inp = TickerInputs {
         dates: &series.dates,
@@ -192,10 +203,7 @@ fn score_ticker(
         frame: &frame,
         obs: &obs,
     };
-    let p = model.score(&inp);
-    let n = series.len();
-    let from_pos = keep_after.map_or(n, |d| series.dates.partition_point(|x| *x <= d));
-    let start = from_pos.min(n.saturating_sub(MIN_TAIL));
+    let p = model.score_from(&inp, start);
     let bars = (start..n)
         .map(|t| BarInput {
             date: series.dates[t],
@@ -358,8 +366,12 @@ pub async fn run_scan(
     };
     // Models: missing and corrupt ones are listed, not fatal.
     let mut models: Vec<(String, LiveModel)> = Vec::new();
-    for t in tickers {
-        match LiveModel::load(&state.model_path(t)) {
+    let loaded_models: Vec<_> = tickers
+        .par_iter()
+        .map(|t| LiveModel::load(&state.model_path(t)))
+        .collect();
+    for (t, m) in tickers.iter().zip(loaded_models) {
+        match m {
             Ok(m) => models.push((t.clone(), m)),
             Err(rally_model::live::ArtefactError::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
