@@ -55,11 +55,8 @@ pub fn push_g17(out: &mut String, x: f64) {
     if x < 0.0 {
         out.push('-');
     }
-    let push = |out: &mut String, d: &[u8]| {
-        for &b in d {
-            out.push(char::from(b));
-        }
-    };
+    // The digits are ASCII, so this never fails; one `push_str` per run.
+    let push = |out: &mut String, d: &[u8]| out.push_str(std::str::from_utf8(d).unwrap_or(""));
     if !(-4..17).contains(&exp) {
         push(out, &digits[..1]);
         if last > 1 {
