@@ -139,10 +139,11 @@ fn rolling_extreme(x: &[f64], w: usize, better: impl Fn(f64, f64) -> bool) -> Ve
         while dq.front().is_some_and(|&f| f + w <= t) {
             dq.pop_front();
         }
-        if t + 1 >= w && last_nan.is_none_or(|k| k + w <= t) {
-            if let Some(&f) = dq.front() {
-                out[t] = x[f];
-            }
+        if t + 1 >= w
+            && last_nan.is_none_or(|k| k + w <= t)
+            && let Some(&f) = dq.front()
+        {
+            out[t] = x[f];
         }
     }
     out

@@ -53,6 +53,41 @@ pub fn features_for(series: &Series, vix: &Series) -> FeatureFrame {
     FeatureFrame::compute(&series.high, &series.low, &series.close, &series.volume, &v)
 }
 
+/// What every per-ticker job starts from: the base features (VIX aligned)
+/// and the HMM observations. Fails on a series too short to use.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub frame: FeatureFrame,
+    pub obs: Vec<[f64; 2]>,
+}
+
+impl Prepared {
+    pub fn new(series: &Series, vix: &Series) -> Result<Prepared, PipelineError> {
+        if series.len() < 2 {
+            return Err(PipelineError::TooShort {
+                ticker: series.ticker.clone(),
+                bars: series.len(),
+            });
+        }
+        Ok(Prepared {
+            frame: features_for(series, vix),
+            obs: rally_hmm::observations(&series.high, &series.low, &series.close),
+        })
+    }
+
+    /// The model's view of `series` (the one this was prepared from).
+    pub fn inputs<'a>(&'a self, series: &'a Series) -> TickerInputs<'a> {
+        TickerInputs {
+            dates: &series.dates,
+            high: &series.high,
+            low: &series.low,
+            close: &series.close,
+            frame: &self.frame,
+            obs: &self.obs,
+        }
+    }
+}
+
 /// Walk-forward with folds in parallel (deterministic order).
 pub fn walk_forward_par(inp: &TickerInputs<'_>) -> Result<WalkForward, PipelineError> {
     walk_forward_rule(inp, BarrierRule::Auto)
@@ -95,14 +130,7 @@ pub fn backtest_p(
 
 /// The whole research job for one ticker.
 pub fn analyse(series: Series, vix: &Series, cfg: &TradeConfig) -> Result<Analysis, PipelineError> {
-    if series.len() < 2 {
-        return Err(PipelineError::TooShort {
-            ticker: series.ticker.clone(),
-            bars: series.len(),
-        });
-    }
-    let frame = features_for(&series, vix);
-    let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
+    let Prepared { frame, obs } = Prepared::new(&series, vix)?;
     let inp = TickerInputs {
         dates: &series.dates,
         high: &series.high,

@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rally_model::live::{LiveModel, train_live};
-use rally_model::walkforward::TickerInputs;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
-use crate::research::{features_for, walk_forward_par};
+use crate::research::{Prepared, walk_forward_par};
 use crate::state::StateDir;
 
 /// Models younger than this many days are not retrained without `--force`.
@@ -58,22 +57,8 @@ fn train_one(
     opts: &RetrainOptions,
 ) -> Result<Option<f64>, PipelineError> {
     let ticker = series.ticker.clone();
-    if series.len() < 2 {
-        return Err(PipelineError::TooShort {
-            ticker,
-            bars: series.len(),
-        });
-    }
-    let frame = features_for(&series, vix);
-    let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
-    let inp = TickerInputs {
-        dates: &series.dates,
-        high: &series.high,
-        low: &series.low,
-        close: &series.close,
-        frame: &frame,
-        obs: &obs,
-    };
+    let prepared = Prepared::new(&series, vix)?;
+    let inp = prepared.inputs(&series);
     let wf = if opts.walk_forward {
         walk_forward_par(&inp)?.metrics
     } else {

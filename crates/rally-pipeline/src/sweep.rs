@@ -4,14 +4,14 @@
 //! so a 500-ticker universe fits in memory.
 
 use rally_data::Series;
-use rally_model::walkforward::{BarrierRule, TickerInputs};
+use rally_model::walkforward::BarrierRule;
 use rally_model::{ClassMetrics, ReliabilityBin, reliability_table};
 use rally_trade::{Backtest, DEFAULT_CAPITAL, EquityPoint, Portfolio, TradeConfig, portfolio};
 use rayon::prelude::*;
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
-use crate::research::{backtest_p, features_for, walk_forward_rule};
+use crate::research::{Prepared, backtest_p, walk_forward_rule};
 
 /// Per-ticker details kept for plots.
 #[derive(Debug, Clone)]
@@ -68,27 +68,13 @@ fn run_one(
     keep_detail: bool,
 ) -> Result<AssetRun, PipelineError> {
     let ticker = series.ticker.clone();
-    if series.len() < 2 {
-        return Err(PipelineError::TooShort {
-            ticker,
-            bars: series.len(),
-        });
-    }
-    let frame = features_for(&series, vix);
-    let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
-    let inp = TickerInputs {
-        dates: &series.dates,
-        high: &series.high,
-        low: &series.low,
-        close: &series.close,
-        frame: &frame,
-        obs: &obs,
-    };
+    let prepared = Prepared::new(&series, vix)?;
+    let inp = prepared.inputs(&series);
     let wf = walk_forward_rule(&inp, rule).map_err(|e| e.for_ticker(&ticker))?;
     let p = wf.p_series(series.len());
     let backtests = configs
         .iter()
-        .map(|c| backtest_p(&series, &frame, &p, c))
+        .map(|c| backtest_p(&series, &prepared.frame, &p, c))
         .collect::<Result<Vec<_>, _>>()?;
     let detail = if keep_detail {
         let ps: Vec<f64> = wf.rows.iter().map(|r| r.p_rally).collect();

@@ -11,7 +11,10 @@ use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::state::StateDir;
 use rally_trade::TradeConfig;
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+/// Every file under a directory: (relative path, bytes), sorted.
+type Files = Vec<(String, Vec<u8>)>;
+
+fn files(dir: &Path) -> Files {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -31,7 +34,7 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn run(threads: usize) -> (Vec<(String, Vec<u8>)>, Vec<(String, Vec<u8>)>) {
+fn run(threads: usize) -> (Files, Files) {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
