@@ -106,13 +106,11 @@ enum Cmd {
 }
 
 fn tickers(cli: &Cli) -> Result<Vec<String>> {
-    if !cli.tickers.is_empty() {
-        return Ok(Universe::from_symbols(cli.tickers.iter().map(String::as_str)).tickers);
-    }
-    if let Some(f) = &cli.universe_file {
-        return Ok(Universe::from_csv(f)?.tickers);
-    }
-    Ok(Universe::default_basket().tickers)
+    Ok(
+        Universe::selected(&cli.tickers, cli.universe_file.as_deref())?
+            .unwrap_or_else(Universe::default_basket)
+            .tickers,
+    )
 }
 
 fn configs(cli: &Cli, names: &[String]) -> Result<Vec<TradeConfig>> {

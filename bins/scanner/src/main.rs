@@ -83,12 +83,10 @@ enum AlertsCmd {
 }
 
 fn tickers(cli: &Cli, state: &StateDir) -> Result<Vec<String>> {
-    if !cli.tickers.is_empty() {
-        return Ok(Universe::from_symbols(cli.tickers.iter().map(String::as_str)).tickers);
+    if let Some(u) = Universe::selected(&cli.tickers, cli.universe_file.as_deref())? {
+        return Ok(u.tickers);
     }
-    if let Some(f) = &cli.universe_file {
-        return Ok(Universe::from_csv(f)?.tickers);
-    }
+    // Default: whatever the retrainer trained, else the default basket.
     let have = state.model_tickers();
     Ok(if have.is_empty() {
         Universe::default_basket().tickers

@@ -75,6 +75,20 @@ impl Universe {
         Ok(u)
     }
 
+    /// What a command should work on: `--tickers` if given, else the
+    /// `--universe-file`, else `None` (the command picks its own default).
+    pub fn selected(
+        tickers: &[String],
+        file: Option<&Path>,
+    ) -> Result<Option<Universe>, DataError> {
+        if !tickers.is_empty() {
+            return Ok(Some(Universe::from_symbols(
+                tickers.iter().map(String::as_str),
+            )));
+        }
+        file.map(Universe::from_csv).transpose()
+    }
+
     /// Union of several universes, in order.
     pub fn union(parts: &[Universe]) -> Universe {
         Universe::from_symbols(

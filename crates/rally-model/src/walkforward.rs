@@ -5,7 +5,9 @@
 //! live model both call it, so the two can never drift apart.
 
 use chrono::{Datelike, NaiveDate};
-use rally_features::{Barriers, FORWARD_HORIZON, FeatureFrame, N_BASE, rally_labels};
+use rally_features::{
+    BASE_FEATURES, Barriers, FORWARD_HORIZON, FeatureFrame, N_BASE, rally_labels,
+};
 use rally_hmm::HmmParams;
 use serde::{Deserialize, Serialize};
 
@@ -17,22 +19,21 @@ use crate::metrics::{ClassMetrics, class_metrics};
 /// Model inputs: 10 base features + 3 HMM features.
 pub const N_FEATURES: usize = N_BASE + 3;
 
-/// Feature names in model column order.
-pub const FEATURE_NAMES: [&str; N_FEATURES] = [
-    "atr_pctile",
-    "bbw_pctile",
-    "rv_pctile",
-    "range_pos",
-    "range_width",
-    "trap",
-    "trend",
-    "volume",
-    "macd",
-    "vix",
-    "hmm_p_low",
-    "hmm_p_high",
-    "hmm_age",
-];
+/// Feature names in model column order: the base features, then the HMM's.
+pub const FEATURE_NAMES: [&str; N_FEATURES] = {
+    let hmm = ["hmm_p_low", "hmm_p_high", "hmm_age"];
+    let mut out = [""; N_FEATURES];
+    let mut i = 0;
+    while i < N_FEATURES {
+        out[i] = if i < N_BASE {
+            BASE_FEATURES[i]
+        } else {
+            hmm[i - N_BASE]
+        };
+        i += 1;
+    }
+    out
+};
 
 /// Minimum training rows of a window.
 pub const MIN_TRAIN_ROWS: usize = 500;

@@ -128,9 +128,7 @@ impl Panels<'_> {
         &self,
         root: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let body = root.titled(self.title, (FONT, style::TITLE))?;
-        let split = (f64::from(body.dim_in_pixel().1) * TOP_SHARE).round() as i32;
-        let (top, bottom) = body.split_vertically(split);
+        let (top, bottom) = crate::titled_panes(root, self.title, TOP_SHARE)?;
         self.draw_equity(&top)?;
         self.draw_drawdown(&bottom)
     }

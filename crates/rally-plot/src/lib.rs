@@ -122,6 +122,23 @@ where
 }
 
 /// Checks that `values` has one entry per date.
+/// Every chart's frame: the title, then the body split into a top panel of
+/// `top_share` of the height and a bottom panel with the rest.
+type Panes<DB> = (
+    DrawingArea<DB, plotters::coord::Shift>,
+    DrawingArea<DB, plotters::coord::Shift>,
+);
+
+fn titled_panes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+    top_share: f64,
+) -> Result<Panes<DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let body = root.titled(title, (FONT, style::TITLE))?;
+    let split = (f64::from(body.dim_in_pixel().1) * top_share).round() as i32;
+    Ok(body.split_vertically(split))
+}
+
 fn check_len(what: &'static str, expected: usize, values: usize) -> Result<(), PlotError> {
     if expected == values {
         Ok(())
