@@ -15,7 +15,7 @@ use rally_trade::{Backtest, Portfolio};
 use serde_json::{Value, json};
 
 use crate::error::PipelineError;
-use crate::format::{g17, push_g17};
+use crate::format::{push_date, push_g17};
 use crate::research::Analysis;
 
 fn write(path: &Path, text: &str) -> Result<(), PipelineError> {
@@ -38,7 +38,7 @@ pub fn features_csv(a: &Analysis) -> String {
     out.push_str(&BASE_FEATURES.join(","));
     out.push_str(",hmm_p_low,hmm_p_high,hmm_age,label\n");
     for t in 0..s.len() {
-        let _ = write!(out, "{}", s.dates[t]);
+        push_date(&mut out, s.dates[t]);
         let vals = [
             s.open[t],
             s.high[t],
@@ -90,16 +90,15 @@ fn model_json(a: &Analysis) -> Value {
 }
 
 fn walkforward_csv(a: &Analysis) -> String {
-    let mut out = String::from("date,fold_year,p_rally,label\n");
+    let mut out = String::with_capacity(a.wf.rows.len() * 56);
+    out.push_str("date,fold_year,p_rally,label\n");
     for r in &a.wf.rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{}",
-            r.date,
-            r.fold_year,
-            g17(r.p_rally),
-            g17(r.label)
-        );
+        push_date(&mut out, r.date);
+        let _ = write!(out, ",{},", r.fold_year);
+        push_g17(&mut out, r.p_rally);
+        out.push(',');
+        push_g17(&mut out, r.label);
+        out.push('\n');
     }
     out
 }
@@ -110,38 +109,40 @@ pub fn trades_csv(bt: Option<&Backtest>) -> String {
         "signal_date,entry_date,exit_date,entry_fill,exit_price,stop,target,size,shares,p_rally,reason,bars_held,return\n",
     );
     for tr in bt.iter().flat_map(|b| &b.trades) {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            tr.signal_date,
-            tr.entry_date,
-            tr.exit_date,
-            g17(tr.entry_fill),
-            g17(tr.exit_price),
-            g17(tr.stop),
-            g17(tr.target),
-            g17(tr.size),
-            g17(tr.shares),
-            g17(tr.p_rally),
-            tr.reason,
-            tr.bars_held,
-            g17(tr.ret),
-        );
+        push_date(&mut out, tr.signal_date);
+        out.push(',');
+        push_date(&mut out, tr.entry_date);
+        out.push(',');
+        push_date(&mut out, tr.exit_date);
+        for v in [
+            tr.entry_fill,
+            tr.exit_price,
+            tr.stop,
+            tr.target,
+            tr.size,
+            tr.shares,
+            tr.p_rally,
+        ] {
+            out.push(',');
+            push_g17(&mut out, v);
+        }
+        let _ = write!(out, ",{},{},", tr.reason, tr.bars_held);
+        push_g17(&mut out, tr.ret);
+        out.push('\n');
     }
     out
 }
 
 /// `equity.csv` text.
 pub fn equity_csv(bt: Option<&Backtest>) -> String {
-    let mut out = String::from("date,equity,in_position\n");
-    for e in bt.iter().flat_map(|b| &b.equity) {
-        let _ = writeln!(
-            out,
-            "{},{},{}",
-            e.date,
-            g17(e.equity),
-            u8::from(e.in_position)
-        );
+    let points = bt.map_or(&[][..], |b| &b.equity[..]);
+    let mut out = String::with_capacity(points.len() * 36 + 32);
+    out.push_str("date,equity,in_position\n");
+    for e in points {
+        push_date(&mut out, e.date);
+        out.push(',');
+        push_g17(&mut out, e.equity);
+        out.push_str(if e.in_position { ",1\n" } else { ",0\n" });
     }
     out
 }
@@ -182,9 +183,13 @@ pub fn write_ticker(dir: &Path, a: &Analysis) -> Result<(), PipelineError> {
 
 /// Write `portfolio_equity.csv` and `portfolio_metrics.json` into `dir`.
 pub fn write_portfolio(dir: &Path, p: &Portfolio) -> Result<(), PipelineError> {
-    let mut out = String::from("date,equity\n");
+    let mut out = String::with_capacity(p.equity.len() * 34 + 16);
+    out.push_str("date,equity\n");
     for e in &p.equity {
-        let _ = writeln!(out, "{},{}", e.date, g17(e.equity));
+        push_date(&mut out, e.date);
+        out.push(',');
+        push_g17(&mut out, e.equity);
+        out.push('\n');
     }
     write(&dir.join("portfolio_equity.csv"), &out)?;
     let m =
