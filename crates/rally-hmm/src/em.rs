@@ -62,7 +62,11 @@ impl Emission {
             }
             lb[k] = self.lognorm[k] - q;
         }
-        let m = lb[0].max(lb[1]).max(lb[2]);
+        // Plain comparisons, not `f64::max`: the inputs are finite, and
+        // `max`'s NaN handling costs a compare-and-blend per call on the
+        // hottest loop.
+        let m01 = if lb[1] > lb[0] { lb[1] } else { lb[0] };
+        let m = if lb[2] > m01 { lb[2] } else { m01 };
         ([lb[0] - m, lb[1] - m, lb[2] - m], m)
     }
 }
@@ -200,7 +204,8 @@ fn forward<const LAG: usize>(
         prev = mul3(&vec_mat(&prev, a), et);
         *at = prev;
         prev_sum = prev[0] + prev[1] + prev[2];
-        min_sum = min_sum.min(prev_sum);
+        // A NaN sum leaves the minimum alone, as `f64::min` would.
+        min_sum = if prev_sum < min_sum { prev_sum } else { min_sum };
     }
     (LAG == 1 || min_sum >= f64::from_bits((1023 - 900) << 52)).then_some(neg_log2_s)
 }
