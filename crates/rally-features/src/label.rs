@@ -56,9 +56,27 @@ impl Barriers {
 /// bars before the low touches `C·(1-d_dn)` (a down-touch in the same bar
 /// wins), else 0; NaN for the last `h` bars.
 pub fn rally_labels(high: &[f64], low: &[f64], close: &[f64], b: Barriers, h: usize) -> Vec<f64> {
+    rally_labels_in(high, low, close, b, h, 0..close.len())
+}
+
+/// [`rally_labels`] of the rows in `rows` only (element `i` is row
+/// `rows.start + i`): a walk-forward fold needs its own window's labels, not
+/// the whole history's.
+pub fn rally_labels_in(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    b: Barriers,
+    h: usize,
+    rows: std::ops::Range<usize>,
+) -> Vec<f64> {
     let n = close.len();
-    let mut y = vec![f64::NAN; n];
-    for t in 0..n.saturating_sub(h) {
+    let rows = rows.start.min(n)..rows.end.min(n);
+    let mut y = vec![f64::NAN; rows.len()];
+    for (t, yt) in rows.clone().zip(y.iter_mut()) {
+        if t + h >= n {
+            break;
+        }
         let up = close[t] * (1.0 + b.r_up);
         let dn = close[t] * (1.0 - b.d_dn);
         let mut v = 0.0;
@@ -71,7 +89,7 @@ pub fn rally_labels(high: &[f64], low: &[f64], close: &[f64], b: Barriers, h: us
                 break;
             }
         }
-        y[t] = v;
+        *yt = v;
     }
     y
 }
@@ -80,6 +98,29 @@ pub fn rally_labels(high: &[f64], low: &[f64], close: &[f64], b: Barriers, h: us
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn labels_of_a_range_are_that_slice_of_all_labels() {
+        let n = 300;
+        let close: Vec<f64> = (0..n)
+            .map(|t| 100.0 + 10.0 * (t as f64 * 0.21).sin())
+            .collect();
+        let high: Vec<f64> = close.iter().map(|c| c * 1.01).collect();
+        let low: Vec<f64> = close.iter().map(|c| c * 0.99).collect();
+        let b = Barriers {
+            r_up: 0.04,
+            d_dn: 0.03,
+        };
+        let all = rally_labels(&high, &low, &close, b, FORWARD_HORIZON);
+        for (lo, hi) in [(0, n), (17, 160), (250, n), (n - 3, n + 5), (40, 40)] {
+            let part = rally_labels_in(&high, &low, &close, b, FORWARD_HORIZON, lo..hi);
+            let want = &all[lo.min(n)..hi.min(n)];
+            assert_eq!(part.len(), want.len());
+            for (a, w) in part.iter().zip(want) {
+                assert!(a == w || (a.is_nan() && w.is_nan()), "{lo}..{hi}");
+            }
+        }
+    }
 
     #[test]
     fn down_touch_in_same_bar_wins() {

@@ -14,5 +14,5 @@ pub mod label;
 pub mod pctrank;
 
 pub use frame::{BASE_FEATURES, FeatureFrame, N_BASE};
-pub use label::{Barriers, FORWARD_HORIZON, rally_labels};
+pub use label::{Barriers, FORWARD_HORIZON, rally_labels, rally_labels_in};
 pub use pctrank::{pctrank, pctrank_from};

@@ -205,7 +205,11 @@ fn forward<const LAG: usize>(
         *at = prev;
         prev_sum = prev[0] + prev[1] + prev[2];
         // A NaN sum leaves the minimum alone, as `f64::min` would.
-        min_sum = if prev_sum < min_sum { prev_sum } else { min_sum };
+        min_sum = if prev_sum < min_sum {
+            prev_sum
+        } else {
+            min_sum
+        };
     }
     (LAG == 1 || min_sum >= f64::from_bits((1023 - 900) << 52)).then_some(neg_log2_s)
 }

@@ -6,7 +6,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rally_features::{
-    BASE_FEATURES, Barriers, FORWARD_HORIZON, FeatureFrame, N_BASE, rally_labels,
+    BASE_FEATURES, Barriers, FORWARD_HORIZON, FeatureFrame, N_BASE, rally_labels_in,
 };
 use rally_hmm::HmmParams;
 use serde::{Deserialize, Serialize};
@@ -118,26 +118,53 @@ pub struct TrainedWindow {
     pub hmm: HmmParams,
     pub model: Option<ScoringModel>,
     pub info: WindowInfo,
-    /// 13 features per row for rows `0..=upto` (the filter is causal).
+    /// First row of `x` and `labels`: `x[i]` is row `first + i`.
+    pub first: usize,
+    /// 13 features per row for rows `first..upto` (HMM columns from the
+    /// causal filter run from row 0).
     pub x: Vec<[f64; N_FEATURES]>,
-    /// Labels under this window's barriers, every row.
+    /// Labels under this window's barriers, rows `first..upto`.
     pub labels: Vec<f64>,
+}
+
+impl TrainedWindow {
+    /// The 13 features of row `t`, if this window materialised it.
+    pub fn row(&self, t: usize) -> Option<&[f64; N_FEATURES]> {
+        self.x.get(t.checked_sub(self.first)?)
+    }
+
+    /// The label of row `t` (NaN where undefined or not materialised).
+    pub fn label(&self, t: usize) -> f64 {
+        t.checked_sub(self.first)
+            .and_then(|i| self.labels.get(i))
+            .copied()
+            .unwrap_or(f64::NAN)
+    }
 }
 
 /// The 13-feature rows `0..n` under a given HMM.
 pub fn feature_rows(inp: &TickerInputs<'_>, hmm: &HmmParams, n: usize) -> Vec<[f64; N_FEATURES]> {
-    let alpha = rally_hmm::filter(hmm, &inp.obs[..n]);
+    feature_rows_in(inp, hmm, 0..n)
+}
+
+/// The 13-feature rows of `rows` under a given HMM (element `i` is row
+/// `rows.start + i`); the filter itself always starts at row 0.
+pub fn feature_rows_in(
+    inp: &TickerInputs<'_>,
+    hmm: &HmmParams,
+    rows: std::ops::Range<usize>,
+) -> Vec<[f64; N_FEATURES]> {
+    let alpha = rally_hmm::filter(hmm, &inp.obs[..rows.end]);
     let hf = rally_hmm::features(&alpha);
-    (0..n)
-        .map(|t| {
-            let mut row = [f64::NAN; N_FEATURES];
-            for (k, col) in inp.frame.base.iter().enumerate() {
-                row[k] = col[t];
-            }
-            row[N_BASE..].copy_from_slice(&hf[t]);
-            row
-        })
-        .collect()
+    rows.map(|t| {
+        let mut row = [f64::NAN; N_FEATURES];
+        for (k, col) in inp.frame.base.iter().enumerate() {
+            row[k] = col[t];
+        }
+        row[N_BASE..].copy_from_slice(&hf[t]);
+        row
+    })
+    .collect()
 }
 
 fn all_finite(x: &[f64]) -> bool {
@@ -174,7 +201,21 @@ pub fn train_window_with(
     upto: usize,
     rule: BarrierRule,
 ) -> Result<TrainedWindow, ModelError> {
+    train_rows(inp, lo, hi, 0, upto, rule)
+}
+
+/// [`train_window_with`] materialising features and labels only for rows
+/// `first..upto` (`first <= lo`).
+fn train_rows(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    first: usize,
+    upto: usize,
+    rule: BarrierRule,
+) -> Result<TrainedWindow, ModelError> {
     let h = FORWARD_HORIZON;
+    let first = first.min(lo);
     let fit_obs: Vec<[f64; 2]> = inp.obs[lo..=hi]
         .iter()
         .filter(|o| o[0].is_finite() && o[1].is_finite())
@@ -182,14 +223,16 @@ pub fn train_window_with(
         .collect();
     let hmm = rally_hmm::fit(&fit_obs)?;
     let upto = upto.max(hi + 1).min(inp.len());
-    let x = feature_rows(inp, &hmm, upto);
+    let x = feature_rows_in(inp, &hmm, first..upto);
     let barriers = match rule {
         BarrierRule::Auto => Barriers::calibrate(&inp.frame.rv[lo..=hi]),
         BarrierRule::Fixed(b) => b,
     };
-    let labels = rally_labels(inp.high, inp.low, inp.close, barriers, h);
+    let labels = rally_labels_in(inp.high, inp.low, inp.close, barriers, h, first..upto);
+    // Window-relative views: row t is element t - first.
+    let (xr, yr) = (|t: usize| &x[t - first], |t: usize| labels[t - first]);
     let rows: Vec<usize> = (lo..=hi)
-        .filter(|&t| all_finite(&x[t]) && labels[t].is_finite() && t + h <= hi)
+        .filter(|&t| all_finite(xr(t)) && yr(t).is_finite() && t + h <= hi)
         .collect();
     let mut info = WindowInfo {
         r_up: barriers.r_up,
@@ -207,6 +250,7 @@ pub fn train_window_with(
             hmm,
             model: None,
             info,
+            first,
             x,
             labels,
         })
@@ -218,23 +262,23 @@ pub fn train_window_with(
     let m = (0.8 * n as f64).floor() as usize;
     let fit_rows = &rows[..m - h];
     let cal_rows = &rows[m..];
-    let pos = fit_rows.iter().filter(|&&t| labels[t] == 1.0).count();
+    let pos = fit_rows.iter().filter(|&&t| yr(t) == 1.0).count();
     if pos < MIN_CLASS_ROWS || fit_rows.len() - pos < MIN_CLASS_ROWS {
         return skip(info, SKIP_FEW_CLASS, x, labels, hmm);
     }
-    let xf: Vec<f64> = fit_rows.iter().flat_map(|&t| x[t]).collect();
-    let yf: Vec<f64> = fit_rows.iter().map(|&t| labels[t]).collect();
+    let xf: Vec<f64> = fit_rows.iter().flat_map(|&t| *xr(t)).collect();
+    let yf: Vec<f64> = fit_rows.iter().map(|&t| yr(t)).collect();
     let st = Standardiser::fit(&xf, N_FEATURES)?;
     let lr = fit_logistic(&st.transform(&xf), N_FEATURES, &yf, LR_C)?;
     let mut buf = [0.0; N_FEATURES];
     let raw: Vec<f64> = cal_rows
         .iter()
         .map(|&t| {
-            st.transform_row(&x[t], &mut buf);
+            st.transform_row(xr(t), &mut buf);
             lr.predict_proba(&buf)
         })
         .collect();
-    let yc: Vec<f64> = cal_rows.iter().map(|&t| labels[t]).collect();
+    let yc: Vec<f64> = cal_rows.iter().map(|&t| yr(t)).collect();
     let calibration = Calibration::fit(&raw, &yc)?;
     info.n_fit = Some(fit_rows.len());
     info.n_cal = Some(cal_rows.len());
@@ -252,6 +296,7 @@ pub fn train_window_with(
             calibration,
         }),
         info,
+        first,
         x,
         labels,
     })
@@ -339,17 +384,19 @@ pub fn run_fold(
     te_hi: usize,
     rule: BarrierRule,
 ) -> Result<(FoldRecord, Vec<OosRow>), ModelError> {
-    let w = train_window_with(inp, lo, hi, te_hi + 1, rule)?;
+    // Only the fold's own rows are materialised (the filter still runs
+    // from row 0).
+    let w = train_rows(inp, lo, hi, lo, te_hi + 1, rule)?;
     let mut out = Vec::new();
     if let Some(model) = &w.model {
         for t in te_lo..=te_hi {
-            if all_finite(&w.x[t]) {
+            if let Some(x) = w.row(t).filter(|x| all_finite(&x[..])) {
                 out.push(OosRow {
                     t,
                     date: inp.dates[t],
                     fold_year: year,
-                    p_rally: model.predict(&w.x[t]),
-                    label: w.labels[t],
+                    p_rally: model.predict(x),
+                    label: w.label(t),
                 });
             }
         }

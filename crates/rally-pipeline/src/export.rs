@@ -4,11 +4,11 @@
 //! several tickers, `portfolio_equity.csv` / `portfolio_metrics.json`.
 //! Every file is written atomically.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 use rally_data::cache::replace_file;
-use rally_features::BASE_FEATURES;
+use rally_features::{BASE_FEATURES, N_BASE};
 use rally_model::Calibration;
 use rally_model::walkforward::FEATURE_NAMES;
 use rally_trade::{Backtest, Portfolio};
@@ -18,25 +18,25 @@ use crate::error::PipelineError;
 use crate::format::{push_date, push_g17};
 use crate::research::Analysis;
 
-fn write(path: &Path, text: &str) -> Result<(), PipelineError> {
+fn write(path: &Path, text: &[u8]) -> Result<(), PipelineError> {
     // Research output: atomic, but no fsync (it can always be regenerated).
-    replace_file(path, text.as_bytes(), false).map_err(|e| PipelineError::io(path, e))
+    replace_file(path, text, false).map_err(|e| PipelineError::io(path, e))
 }
 
 fn write_json(path: &Path, v: &Value) -> Result<(), PipelineError> {
     let text =
         serde_json::to_string_pretty(v).map_err(|e| PipelineError::Invalid(e.to_string()))?;
-    write(path, &text)
+    write(path, text.as_bytes())
 }
 
 /// `features.csv` text.
-pub fn features_csv(a: &Analysis) -> String {
+pub fn features_csv(a: &Analysis) -> Vec<u8> {
     let s = &a.series;
     let f = &a.frame;
-    let mut out = String::with_capacity(s.len() * 400);
-    out.push_str("date,O,H,L,C,V,ATR,RV,compression,");
-    out.push_str(&BASE_FEATURES.join(","));
-    out.push_str(",hmm_p_low,hmm_p_high,hmm_age,label\n");
+    let mut out = Vec::with_capacity(s.len() * 400);
+    out.extend_from_slice(b"date,O,H,L,C,V,ATR,RV,compression,");
+    out.extend_from_slice(BASE_FEATURES.join(",").as_bytes());
+    out.extend_from_slice(b",hmm_p_low,hmm_p_high,hmm_age,label\n");
     for t in 0..s.len() {
         push_date(&mut out, s.dates[t]);
         let vals = [
@@ -51,13 +51,17 @@ pub fn features_csv(a: &Analysis) -> String {
         ]
         .into_iter()
         .chain(f.base.iter().map(|c| c[t]))
-        .chain(a.live.x[t][10..13].iter().copied())
-        .chain([a.live.labels[t]]);
+        .chain(
+            a.live
+                .row(t)
+                .map_or([f64::NAN; 3], |x| std::array::from_fn(|k| x[N_BASE + k])),
+        )
+        .chain([a.live.label(t)]);
         for v in vals {
-            out.push(',');
+            out.push(b',');
             push_g17(&mut out, v);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
     out
 }
@@ -89,30 +93,30 @@ fn model_json(a: &Analysis) -> Value {
     }
 }
 
-fn walkforward_csv(a: &Analysis) -> String {
-    let mut out = String::with_capacity(a.wf.rows.len() * 56);
-    out.push_str("date,fold_year,p_rally,label\n");
+fn walkforward_csv(a: &Analysis) -> Vec<u8> {
+    let mut out = Vec::with_capacity(a.wf.rows.len() * 56);
+    out.extend_from_slice(b"date,fold_year,p_rally,label\n");
     for r in &a.wf.rows {
         push_date(&mut out, r.date);
         let _ = write!(out, ",{},", r.fold_year);
         push_g17(&mut out, r.p_rally);
-        out.push(',');
+        out.push(b',');
         push_g17(&mut out, r.label);
-        out.push('\n');
+        out.push(b'\n');
     }
     out
 }
 
 /// `trades.csv` text (header only without a backtest).
-pub fn trades_csv(bt: Option<&Backtest>) -> String {
-    let mut out = String::from(
-        "signal_date,entry_date,exit_date,entry_fill,exit_price,stop,target,size,shares,p_rally,reason,bars_held,return\n",
+pub fn trades_csv(bt: Option<&Backtest>) -> Vec<u8> {
+    let mut out = Vec::from(
+        b"signal_date,entry_date,exit_date,entry_fill,exit_price,stop,target,size,shares,p_rally,reason,bars_held,return\n",
     );
     for tr in bt.iter().flat_map(|b| &b.trades) {
         push_date(&mut out, tr.signal_date);
-        out.push(',');
+        out.push(b',');
         push_date(&mut out, tr.entry_date);
-        out.push(',');
+        out.push(b',');
         push_date(&mut out, tr.exit_date);
         for v in [
             tr.entry_fill,
@@ -123,26 +127,26 @@ pub fn trades_csv(bt: Option<&Backtest>) -> String {
             tr.shares,
             tr.p_rally,
         ] {
-            out.push(',');
+            out.push(b',');
             push_g17(&mut out, v);
         }
         let _ = write!(out, ",{},{},", tr.reason, tr.bars_held);
         push_g17(&mut out, tr.ret);
-        out.push('\n');
+        out.push(b'\n');
     }
     out
 }
 
 /// `equity.csv` text.
-pub fn equity_csv(bt: Option<&Backtest>) -> String {
+pub fn equity_csv(bt: Option<&Backtest>) -> Vec<u8> {
     let points = bt.map_or(&[][..], |b| &b.equity[..]);
-    let mut out = String::with_capacity(points.len() * 36 + 32);
-    out.push_str("date,equity,in_position\n");
+    let mut out = Vec::with_capacity(points.len() * 36 + 32);
+    out.extend_from_slice(b"date,equity,in_position\n");
     for e in points {
         push_date(&mut out, e.date);
-        out.push(',');
+        out.push(b',');
         push_g17(&mut out, e.equity);
-        out.push_str(if e.in_position { ",1\n" } else { ",0\n" });
+        out.extend_from_slice(if e.in_position { b",1\n" } else { b",0\n" });
     }
     out
 }
@@ -183,13 +187,13 @@ pub fn write_ticker(dir: &Path, a: &Analysis) -> Result<(), PipelineError> {
 
 /// Write `portfolio_equity.csv` and `portfolio_metrics.json` into `dir`.
 pub fn write_portfolio(dir: &Path, p: &Portfolio) -> Result<(), PipelineError> {
-    let mut out = String::with_capacity(p.equity.len() * 34 + 16);
-    out.push_str("date,equity\n");
+    let mut out = Vec::with_capacity(p.equity.len() * 34 + 16);
+    out.extend_from_slice(b"date,equity\n");
     for e in &p.equity {
         push_date(&mut out, e.date);
-        out.push(',');
+        out.push(b',');
         push_g17(&mut out, e.equity);
-        out.push('\n');
+        out.push(b'\n');
     }
     write(&dir.join("portfolio_equity.csv"), &out)?;
     let m =
