@@ -42,4 +42,5 @@ lint:
 # Kernel benchmarks (criterion) and the universe-scale stage table.
 bench:
     cargo bench -p rally-features -p rally-hmm -p rally-model -p rally-trade
+    cargo bench -p rally-pipeline --bench format
     cargo run --release --bin retrainer -- bench --jobs 2
