@@ -108,15 +108,27 @@ pub fn reason_color(reason: &str) -> Color {
     }
 }
 
+/// Titles and table headers: the accent colour, bold.
+fn accent_bold() -> Style {
+    Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)
+}
+
+/// The selected row of a table.
+fn selected_row() -> Style {
+    Style::default().add_modifier(Modifier::REVERSED)
+}
+
+/// Fixed column widths of a table.
+fn lengths<const N: usize>(widths: [u16; N]) -> [Constraint; N] {
+    widths.map(Constraint::Length)
+}
+
 fn block(title: impl Into<String>) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
         .border_style(Style::default().fg(DIM))
-        .title(Span::styled(
-            format!(" {} ", title.into()),
-            Style::default().fg(ACCENT).add_modifier(Modifier::BOLD),
-        ))
+        .title(Span::styled(format!(" {} ", title.into()), accent_bold()))
 }
 
 fn hint(text: impl Into<String>) -> Paragraph<'static> {
@@ -552,7 +564,7 @@ fn draw_positions(
         "P(rally)",
         "Size",
     ])
-    .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD));
+    .style(accent_bold());
     let rows = s.positions.iter().map(|p| {
         let (last, _, live) = s.mark(p);
         let last_cell = Cell::from(if live {
@@ -613,7 +625,7 @@ fn draw_positions(
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)
-        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+        .row_highlight_style(selected_row());
     let [table_area, foot] = if with_footer {
         Layout::vertical([Constraint::Min(3), Constraint::Length(2)]).areas(area)
     } else {
@@ -679,21 +691,10 @@ fn draw_signals(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<us
             opt(w.price, price),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(10),
-        ],
-    )
-    .header(
-        Row::new(["Ticker", "P(rally)", "Compression", "Price"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .block(block(title));
+    let table = Table::new(rows, lengths([9, 9, 12, 10]))
+        .header(Row::new(["Ticker", "P(rally)", "Compression", "Price"]).style(accent_bold()))
+        .row_highlight_style(selected_row())
+        .block(block(title));
     let mut state =
         TableState::default().with_selected(selected.and_then(|i| i.checked_sub(n_sig)));
     frame.render_stateful_widget(table, bottom, &mut state);
@@ -741,36 +742,23 @@ fn draw_signal_table(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Opti
             Cell::from(format!("{:.1}%", x.size * 100.0)),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(9),
-            Constraint::Length(12),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(9),
-            Constraint::Length(6),
-        ],
-    )
-    .header(
-        Row::new([
-            "Ticker",
-            "P(rally)",
-            "Compression",
-            "Price",
-            "Stop",
-            "Target",
-            "To stop",
-            "To target",
-            "Size",
-        ])
-        .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .block(block(title));
+    let table = Table::new(rows, lengths([9, 9, 12, 10, 10, 10, 8, 9, 6]))
+        .header(
+            Row::new([
+                "Ticker",
+                "P(rally)",
+                "Compression",
+                "Price",
+                "Stop",
+                "Target",
+                "To stop",
+                "To target",
+                "Size",
+            ])
+            .style(accent_bold()),
+        )
+        .row_highlight_style(selected_row())
+        .block(block(title));
     let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
@@ -840,8 +828,8 @@ fn draw_journal(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<us
         widths.push(Constraint::Length(8));
     }
     let table = Table::new(rows, widths)
-        .header(Row::new(header).style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)))
-        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+        .header(Row::new(header).style(accent_bold()))
+        .row_highlight_style(selected_row());
     if wide {
         let [table_area, foot] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
@@ -1010,20 +998,9 @@ fn draw_outbox(frame: &mut Frame, area: Rect, s: &Snapshot) {
             })),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(10),
-            Constraint::Length(8),
-            Constraint::Length(10),
-            Constraint::Length(5),
-        ],
-    )
-    .header(
-        Row::new(["Backend", "Pending", "Delivered", "Dead"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .block(block(title));
+    let table = Table::new(rows, lengths([10, 8, 10, 5]))
+        .header(Row::new(["Backend", "Pending", "Delivered", "Dead"]).style(accent_bold()))
+        .block(block(title));
     frame.render_widget(table, area);
 }
 
@@ -1066,22 +1043,12 @@ fn draw_health(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<usi
             Cell::from(m.data_end.map_or_else(|| "-".to_owned(), |d| d.to_string())),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Length(status_w),
-            Constraint::Length(20),
-            Constraint::Length(8),
-            Constraint::Length(10),
-        ],
-    )
-    .header(
-        Row::new(["Ticker", "Status", "Trained", "Age (d)", "Data end"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED))
-    .block(block(title));
+    let table = Table::new(rows, lengths([9, status_w, 20, 8, 10]))
+        .header(
+            Row::new(["Ticker", "Status", "Trained", "Age (d)", "Data end"]).style(accent_bold()),
+        )
+        .row_highlight_style(selected_row())
+        .block(block(title));
     let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, models, &mut state);
 }
@@ -1177,20 +1144,9 @@ fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
             price(x.price),
         ])
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(6),
-            Constraint::Length(9),
-        ],
-    )
-    .header(
-        Row::new(["Ticker", "P(rally)", "Compr.", "Price"])
-            .style(Style::default().fg(ACCENT).add_modifier(Modifier::BOLD)),
-    )
-    .block(block(title));
+    let table = Table::new(rows, lengths([7, 8, 6, 9]))
+        .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
+        .block(block(title));
     frame.render_widget(table, area);
 }
 
