@@ -10,8 +10,10 @@
 //! rounded half-to-even like glibc. Anything outside that range takes std's
 //! path; both are checked against each other on millions of random values.
 
-/// `printf("%.17g", x)`; NaN -> empty string.
-pub fn g17(x: f64) -> String {
+/// `printf("%.17g", x)`; NaN -> empty string (the tests' view of
+/// [`push_g17`]).
+#[cfg(test)]
+fn g17(x: f64) -> String {
     let mut s = Vec::with_capacity(24);
     push_g17(&mut s, x);
     // Only ASCII is ever written.
