@@ -39,6 +39,16 @@ pub enum DataError {
     Universe { path: PathBuf, message: String },
     #[error("unknown source {0:?} (expected yahoo, csv:DIR or synthetic[:SEED])")]
     UnknownSource(String),
+    #[error("csv source: directory {} does not exist", path.display())]
+    MissingSourceDir { path: PathBuf },
+    #[error("csv source: {} is not a directory", path.display())]
+    NotADirectory { path: PathBuf },
+    #[error("setting {name}={value:?}: expected {expected}")]
+    Setting {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
 }
 
 impl DataError {

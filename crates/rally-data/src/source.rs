@@ -99,11 +99,19 @@ impl std::fmt::Display for SourceSpec {
     }
 }
 
-/// Build the source a spec names.
+/// Build the source a spec names: Yahoo as the environment configures it
+/// ([`YahooSource::from_env`]); a `csv:` directory must exist.
 pub fn open_source(spec: &SourceSpec) -> Result<Box<dyn Source>, DataError> {
     Ok(match spec {
-        SourceSpec::Yahoo => Box::new(YahooSource::new()),
-        SourceSpec::Csv(dir) => Box::new(CsvSource::new(dir)),
+        SourceSpec::Yahoo => Box::new(YahooSource::from_env()?),
+        SourceSpec::Csv(dir) => {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(DataError::NotADirectory { path: dir.clone() }),
+                Err(_) => return Err(DataError::MissingSourceDir { path: dir.clone() }),
+            }
+            Box::new(CsvSource::new(dir))
+        }
         SourceSpec::Synthetic(seed) => Box::new(SyntheticSource::new(*seed)),
     })
 }
@@ -182,6 +190,20 @@ mod tests {
         );
         assert!(SourceSpec::parse("synthetic:x").is_err());
         assert!(SourceSpec::parse("ftp").is_err());
+    }
+
+    #[test]
+    fn a_missing_csv_directory_says_so() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let gone = dir.path().join("market");
+        let e = open_source(&SourceSpec::Csv(gone.clone())).expect_err("missing dir");
+        assert!(matches!(&e, DataError::MissingSourceDir { path } if *path == gone));
+        assert!(e.to_string().contains("does not exist"), "{e}");
+        let file = dir.path().join("f.csv");
+        std::fs::write(&file, "x").expect("write");
+        let e = open_source(&SourceSpec::Csv(file)).expect_err("a file");
+        assert!(matches!(e, DataError::NotADirectory { .. }));
+        assert!(open_source(&SourceSpec::Csv(dir.path().to_owned())).is_ok());
     }
 
     #[test]

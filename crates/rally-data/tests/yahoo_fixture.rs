@@ -1,24 +1,22 @@
 //! The Yahoo response mapping on a recorded chart API response (no network).
 #![allow(clippy::unwrap_used)]
 
-use rally_data::yahoo::series_from_response;
-use yahoo_finance_api::YResponse;
+use rally_data::yahoo::series_from_chart_json;
 
-fn fixture() -> YResponse {
+fn fixture() -> Vec<u8> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../fixtures/yahoo/chart_AAPL.json"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    YResponse::from_json(json).unwrap()
+    std::fs::read(path).unwrap()
 }
 
 #[test]
 fn maps_chart_json_to_adjusted_bars_on_exchange_dates() {
-    let (s, report) = series_from_response("AAPL", &fixture()).unwrap();
-    // The bar with a null close is skipped by the API crate; four remain.
+    let (s, report) = series_from_chart_json("AAPL", &fixture()).unwrap();
+    // The bar with null prices is dropped by cleaning and counted; four remain.
     assert_eq!(s.len(), 4);
+    assert_eq!((report.rows_read, report.bad_price), (5, 1));
     let dates: Vec<String> = s.dates.iter().map(|d| d.to_string()).collect();
     assert_eq!(
         dates,

@@ -41,6 +41,9 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// The placeholder row of a table without rows.
+    const NONE: &'static str = "(none)";
+
     pub fn render(&self) -> String {
         let n = self.headers.len();
         let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
@@ -49,11 +52,14 @@ impl Table {
                 w[i] = w[i].max(c.chars().count());
             }
         }
+        if let Some(w0) = w.first_mut().filter(|_| self.rows.is_empty()) {
+            *w0 = (*w0).max(Self::NONE.chars().count());
+        }
         let line = |cells: &[String]| {
             let mut s = String::from("│");
             for (i, wi) in w.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = wi - c.chars().count();
+                let pad = wi.saturating_sub(c.chars().count());
                 match self.align.get(i).copied().unwrap_or(Align::Right) {
                     Align::Left => {
                         let _ = write!(s, " {c}{} │", " ".repeat(pad));
@@ -81,7 +87,7 @@ impl Table {
         let _ = writeln!(out, "{}", line(&self.headers));
         let _ = writeln!(out, "{}", rule("├", "┼", "┤"));
         if self.rows.is_empty() {
-            let _ = writeln!(out, "{}", line(&["(none)".to_owned()]));
+            let _ = writeln!(out, "{}", line(&[Self::NONE.to_owned()]));
         }
         for r in &self.rows {
             let _ = writeln!(out, "{}", line(r));
