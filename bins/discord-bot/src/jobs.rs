@@ -8,7 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use rally_data::{Cache, SourceSpec, Universe, open_source};
-use rally_notify::{DeliveryPolicy, Event, Notifier, backend_names, deliver_outbox, enqueue};
+use rally_notify::{Event, Notifier, backend_names};
+use rally_pipeline::announce::announce;
 use rally_pipeline::data::DataAccess;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::scan::{ScanOptions, run_scan};
@@ -70,17 +71,8 @@ impl JobEnv {
     /// Sends whatever the outbox holds (this run's alerts and earlier
     /// failures). Delivery problems are logged, never fatal to the job.
     async fn deliver(&self) {
-        if self.notifiers.is_empty() {
-            return;
-        }
-        match deliver_outbox(&self.store, &self.notifiers, &DeliveryPolicy::default()).await {
-            Ok(r) => tracing::info!(
-                delivered = r.delivered,
-                retry_later = r.retry_later,
-                dead = r.dead,
-                "alerts delivered"
-            ),
-            Err(e) => tracing::error!(error = %e, "alert delivery failed"),
+        if let Err(e) = rally_pipeline::announce::deliver(&self.store, &self.notifiers).await {
+            tracing::error!(error = %e, "alert delivery failed");
         }
     }
 
@@ -91,10 +83,9 @@ impl JobEnv {
             message: message.to_owned(),
         };
         let key = format!("error:{context}:{}", Utc::now().timestamp());
-        if let Err(e) = enqueue(&self.store, &event, &key, &self.notifiers).await {
-            tracing::error!(error = %e, "could not record the error alert");
+        if let Err(e) = announce(&self.store, &self.notifiers, &event, &key).await {
+            tracing::error!(error = %e, "could not announce the failure");
         }
-        self.deliver().await;
     }
 }
 
@@ -184,20 +175,11 @@ async fn retrain_job(env: Arc<JobEnv>) -> Result<(), String> {
                 secs = r.elapsed_secs,
                 "weekly retrain done"
             );
-            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-            let event = Event::RetrainComplete {
-                trained: count(r.trained.len()),
-                skipped_fresh: count(r.skipped_fresh.len()),
-                failed: count(r.failed.len()),
-                fresh: count(h.fresh),
-                stale: count(h.stale),
-                elapsed_secs: r.elapsed_secs,
-            };
-            let key = format!("retrain:{}", Utc::now().format("%Y-%m-%dT%H:%M"));
-            if let Err(e) = enqueue(&env.store, &event, &key, &env.notifiers).await {
-                tracing::error!(error = %e, "could not record the retrain alert");
+            let event = r.complete_event(&h);
+            let key = rally_pipeline::retrain::RetrainReport::dedupe_key(Utc::now());
+            if let Err(e) = announce(&env.store, &env.notifiers, &event, &key).await {
+                tracing::error!(error = %e, "could not announce the retrain");
             }
-            env.deliver().await;
             Ok(())
         }
         Err(msg) => {

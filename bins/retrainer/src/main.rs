@@ -9,14 +9,17 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use rally_data::{Cache, SourceSpec, Universe, open_source};
+use rally_cli::{ConfigArg, DataArgs, DataSetup, JobsArg, select_tickers};
+use rally_data::Universe;
 use rally_features::Barriers;
 use rally_model::walkforward::BarrierRule;
-use rally_pipeline::data::DataAccess;
+use rally_notify::{NotifySettings, build_notifiers};
+use rally_pipeline::announce::announce;
 use rally_pipeline::report;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::state::StateDir;
 use rally_pipeline::sweep::{optimisation_grid, sweep};
+use rally_store::Store;
 use rally_trade::TradeConfig;
 
 /// The ~520-name universe shipped with the project.
@@ -26,50 +29,32 @@ const DEFAULT_UNIVERSE_FILE: &str = "fixtures/universe/us_large_caps.csv";
 #[command(
     name = "retrainer",
     version,
-    about = "Train rally-detector models and run research"
+    about = "Train rally-detector models and run research",
+    long_about = "Train rally-detector models and run research.\n\nWithout a subcommand, `retrainer [FLAGS]` is `retrainer train [FLAGS]`: the weekly job.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
-    /// Data source: yahoo, csv:DIR or synthetic[:SEED].
-    #[arg(long, global = true, env = "RALLY_SOURCE", default_value = "yahoo")]
-    source: String,
-    /// Tickers to work on (default: the 14-asset basket).
-    #[arg(long, global = true, num_args = 1..)]
-    tickers: Vec<String>,
-    /// Universe file (CSV with a Symbol column).
-    #[arg(long = "universe-file", global = true)]
-    universe_file: Option<PathBuf>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long, global = true)]
-    jobs: Option<usize>,
-    /// Trade config name.
-    #[arg(long, global = true, default_value = "baseline")]
-    config: String,
-    /// Retrain even models younger than 7 days.
-    #[arg(long)]
-    force: bool,
-    /// Also run the walk-forward and store its metrics in each model.
-    #[arg(long)]
-    walk_forward: bool,
-    /// Print auto-calibrated vs hand-tuned barriers side by side.
-    #[arg(long)]
-    validate: bool,
-    /// Bypass the data cache.
-    #[arg(long, global = true)]
-    no_cache: bool,
-    /// Pretend the time is this RFC 3339 instant.
-    #[arg(long, global = true, env = "RALLY_NOW")]
-    now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    train: TrainArgs,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
+    /// Train the live models (the weekly job; the default).
+    Train(TrainArgs),
     /// Write the research files (golden layout) for each ticker into DIR.
     Export {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        jobs: JobsArg,
     },
     /// Backtest the out-of-sample P(rally).
     Backtest {
@@ -83,14 +68,35 @@ enum Cmd {
         #[arg(long, num_args = 0..=1, default_missing_value = DEFAULT_UNIVERSE_FILE)]
         universe: Option<PathBuf>,
         /// Comma-separated config names (default: --config).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(TradeConfig::NAMES))]
         configs: Vec<String>,
         /// Write PNG charts into plots/.
         #[arg(long)]
         plot: bool,
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        jobs: JobsArg,
     },
     /// Sweep the named configs and a threshold grid over a basket.
-    Optimize,
+    Optimize {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        jobs: JobsArg,
+    },
+    /// Auto-calibrated vs hand-tuned barriers side by side (walk-forward
+    /// AUC, Brier, backtest Sharpe); exit 1 if any ticker fails.
+    Validate {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        jobs: JobsArg,
+    },
     /// Universe-scale timings on the synthetic market (stage table).
     Bench {
         /// Share of the universe to use (e.g. 0.25, 0.5, 1).
@@ -102,20 +108,44 @@ enum Cmd {
         /// Scratch directory for models, cache and database.
         #[arg(long, default_value = "target/bench-state")]
         state: PathBuf,
+        /// Universe file (default: the shipped ~520 names).
+        #[arg(long = "universe-file")]
+        universe_file: Option<PathBuf>,
+        #[command(flatten)]
+        jobs: JobsArg,
     },
 }
 
-fn tickers(cli: &Cli) -> Result<Vec<String>> {
-    Ok(
-        Universe::selected(&cli.tickers, cli.universe_file.as_deref())?
-            .unwrap_or_else(Universe::default_basket)
-            .tickers,
-    )
+/// `retrainer [train]`.
+#[derive(Debug, Clone, clap::Args)]
+struct TrainArgs {
+    /// Retrain even models younger than 7 days.
+    #[arg(long)]
+    force: bool,
+    /// Also run the walk-forward and store its metrics in each model.
+    #[arg(long)]
+    walk_forward: bool,
+    /// Do not record or send the "retrain complete" alert.
+    #[arg(long)]
+    no_alerts: bool,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    jobs: JobsArg,
 }
 
-fn configs(cli: &Cli, names: &[String]) -> Result<Vec<TradeConfig>> {
+/// Research runs default to the 14-asset basket.
+fn research_tickers(d: &DataArgs) -> Result<Vec<String>> {
+    Ok(select_tickers(
+        &d.tickers,
+        d.universe_file.as_deref(),
+        || Universe::default_basket().tickers,
+    )?)
+}
+
+fn configs(config: &ConfigArg, names: &[String]) -> Result<Vec<TradeConfig>> {
     if names.is_empty() {
-        return Ok(vec![TradeConfig::named(&cli.config)?]);
+        return Ok(vec![config.resolve()?]);
     }
     names
         .iter()
@@ -142,76 +172,88 @@ fn progress_bar(total_hint: usize) -> impl Fn(usize, usize, &str) + Sync {
     }
 }
 
-fn run(cli: Cli) -> Result<i32> {
-    let now = cli.now.unwrap_or_else(Utc::now);
+fn run(cmd: Cmd) -> Result<i32> {
     let state = StateDir::cwd();
-    let spec = SourceSpec::parse(&cli.source)?;
-    let source = open_source(&spec)?;
-    let cache = Cache::new(state.cache());
-    let data = DataAccess {
-        source: source.as_ref(),
-        cache: (!cli.no_cache).then_some(&cache),
-        now,
-        until: None,
-    };
-    match &cli.cmd {
-        Some(Cmd::Export { out }) => {
+    match cmd {
+        Cmd::Train(args) => {
+            args.jobs.apply()?;
+            train(&state, &args)
+        }
+        Cmd::Export {
+            out,
+            data,
+            config,
+            jobs,
+        } => {
+            jobs.apply()?;
+            let setup = DataSetup::new(&data, &state)?;
             let t0 = std::time::Instant::now();
-            let cfg = TradeConfig::named(&cli.config)?;
-            let report =
-                rally_pipeline::export::export_all(source.as_ref(), &tickers(&cli)?, out, &cfg)?;
+            let cfg = config.resolve()?;
+            let report = rally_pipeline::export::export_all(
+                setup.source.as_ref(),
+                &research_tickers(&data)?,
+                &out,
+                &cfg,
+            )?;
             for (t, e) in &report.failed {
                 eprintln!("error: {t}: {e}");
             }
             eprintln!(
-                "exported {} tickers to {} ({} failed) in {:.2}s",
-                report.analysed.len(),
+                "exported {} to {} ({} failed) in {:.2}s",
+                plural(report.analysed.len(), "ticker"),
                 out.display(),
                 report.failed.len(),
                 t0.elapsed().as_secs_f64()
             );
             Ok(if report.analysed.is_empty() { 1 } else { 0 })
         }
-        Some(Cmd::Backtest {
+        Cmd::Backtest {
             asset,
             run_all,
             universe,
             configs: names,
             plot,
-        }) => {
-            let list = match (asset, run_all, universe) {
+            data,
+            config,
+            jobs,
+        } => {
+            jobs.apply()?;
+            let list = match (&asset, run_all, &universe) {
                 (Some(a), false, None) => vec![rally_data::normalise_symbol(a)],
                 (None, true, None) => Universe::default_basket().tickers,
                 (None, false, Some(f)) => Universe::from_csv(f)?.tickers,
-                (None, false, None) if !cli.tickers.is_empty() => tickers(&cli)?,
+                (None, false, None) if !data.tickers.is_empty() => research_tickers(&data)?,
                 _ => bail!("choose one of --asset T, --run-all, --universe [FILE] (or --tickers)"),
             };
-            let cfgs = configs(&cli, names)?;
+            let setup = DataSetup::new(&data, &state)?;
+            let cfgs = configs(&config, &names)?;
             let t0 = std::time::Instant::now();
-            let s = sweep(&data, &list, &cfgs, BarrierRule::Auto, *plot)?;
+            let s = sweep(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
             for k in 0..cfgs.len() {
                 print!("{}", report::backtest_text(&s, k));
                 println!();
-                if *plot {
+                if plot {
                     let files = rally_pipeline::plots::write_plots(&state.plots(), &s, k)?;
                     println!(
-                        "wrote {} charts into {}",
-                        files.len(),
+                        "wrote {} into {}",
+                        plural(files.len(), "chart"),
                         state.plots().display()
                     );
                 }
             }
             eprintln!(
-                "{} tickers in {:.2}s",
-                list.len(),
+                "{} in {:.2}s",
+                plural(list.len(), "ticker"),
                 t0.elapsed().as_secs_f64()
             );
             Ok(if s.assets.is_empty() { 1 } else { 0 })
         }
-        Some(Cmd::Optimize) => {
+        Cmd::Optimize { data, jobs } => {
+            jobs.apply()?;
+            let setup = DataSetup::new(&data, &state)?;
             let s = sweep(
-                &data,
-                &tickers(&cli)?,
+                &setup.access(),
+                &research_tickers(&data)?,
                 &optimisation_grid(),
                 BarrierRule::Auto,
                 false,
@@ -219,29 +261,51 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{}", report::optimize_text(&s));
             Ok(0)
         }
-        Some(Cmd::Bench {
+        Cmd::Validate { data, config, jobs } => {
+            jobs.apply()?;
+            let setup = DataSetup::new(&data, &state)?;
+            let list = research_tickers(&data)?;
+            let base = vec![config.resolve()?];
+            let access = setup.access();
+            let auto = sweep(&access, &list, &base, BarrierRule::Auto, false)?;
+            let hand = sweep(
+                &access,
+                &list,
+                &base,
+                BarrierRule::Fixed(Barriers::HAND_TUNED),
+                false,
+            )?;
+            print!("{}", report::validate_text(&auto, &hand));
+            Ok(if auto.failed.is_empty() && hand.failed.is_empty() {
+                0
+            } else {
+                1
+            })
+        }
+        Cmd::Bench {
             fraction,
             years,
             state: dir,
-        }) => {
-            let universe = match &cli.universe_file {
-                Some(f) => Universe::from_csv(f)?,
-                None => Universe::from_csv(std::path::Path::new(DEFAULT_UNIVERSE_FILE))?,
-            };
+            universe_file,
+            jobs,
+        } => {
+            jobs.apply()?;
+            let file = universe_file.unwrap_or_else(|| PathBuf::from(DEFAULT_UNIVERSE_FILE));
+            let universe = Universe::from_csv(&file)?;
             let n = ((universe.tickers.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize)
                 .max(1);
             let list = &universe.tickers[..n.min(universe.tickers.len())];
-            let _ = std::fs::remove_dir_all(dir);
-            let bench_state = StateDir::new(dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            let bench_state = StateDir::new(&dir);
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             let stages =
-                rt.block_on(rally_pipeline::bench::run_bench(&bench_state, list, *years))?;
+                rt.block_on(rally_pipeline::bench::run_bench(&bench_state, list, years))?;
             let mut t = report::Table::new(
                 &format!(
-                    "Bench: {} tickers x {} years (synthetic), {} worker threads",
-                    list.len(),
+                    "Bench: {} x {} years (synthetic), {} worker threads",
+                    plural(list.len(), "ticker"),
                     years,
                     rayon::current_num_threads()
                 ),
@@ -263,36 +327,62 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{}", t.render());
             Ok(0)
         }
-        None if cli.validate => {
-            let list = tickers(&cli)?;
-            let base = vec![TradeConfig::named(&cli.config)?];
-            let auto = sweep(&data, &list, &base, BarrierRule::Auto, false)?;
-            let hand = sweep(
-                &data,
-                &list,
-                &base,
-                BarrierRule::Fixed(Barriers::HAND_TUNED),
-                false,
-            )?;
-            print!("{}", report::validate_text(&auto, &hand));
-            Ok(0)
-        }
-        None => {
-            let list = tickers(&cli)?;
-            let opts = RetrainOptions {
-                force: cli.force,
-                walk_forward: cli.walk_forward,
-                now,
-            };
-            let bar = progress_bar(list.len());
-            let r = retrain(&state, &data, &list, &opts, &bar)?;
-            print!("{}", report::retrain_text(&r));
-            Ok(if r.trained.is_empty() && r.skipped_fresh.is_empty() {
-                1
-            } else {
-                0
-            })
-        }
+    }
+}
+
+/// The weekly job: train, print the summary, announce it.
+fn train(state: &StateDir, args: &TrainArgs) -> Result<i32> {
+    let setup = DataSetup::new(&args.data, state)?;
+    let list = research_tickers(&args.data)?;
+    let opts = RetrainOptions {
+        force: args.force,
+        walk_forward: args.walk_forward,
+        now: setup.now,
+    };
+    let bar = progress_bar(list.len());
+    let r = retrain(state, &setup.access(), &list, &opts, &bar)?;
+    print!("{}", report::retrain_text(&r));
+    if !args.no_alerts {
+        let health = rally_pipeline::health::check(state, &list, setup.now);
+        announce_retrain(state, &r, &health, setup.now)?;
+    }
+    Ok(if r.trained.is_empty() && r.skipped_fresh.is_empty() {
+        1
+    } else {
+        0
+    })
+}
+
+/// Records the "retrain complete" alert in the outbox and delivers it, as
+/// the scanner does with its alerts.
+fn announce_retrain(
+    state: &StateDir,
+    r: &rally_pipeline::retrain::RetrainReport,
+    health: &rally_pipeline::health::HealthReport,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let notifiers = build_notifiers(&NotifySettings::from_env()?)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let store = Store::open(&state.database_url(true))
+            .await
+            .context("opening the state store")?;
+        let key = rally_pipeline::retrain::RetrainReport::dedupe_key(now);
+        let result = announce(&store, &notifiers, &r.complete_event(health), &key).await;
+        store.close().await;
+        result?;
+        Ok(())
+    })
+}
+
+/// `1 ticker`, `2 tickers`.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
@@ -300,15 +390,8 @@ fn main() {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let _guard = rally_pipeline::logging::init(Some(&StateDir::cwd().logs()));
-    if let Some(j) = cli.jobs
-        && let Err(e) = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global()
-    {
-        eprintln!("error: worker threads: {e}");
-        std::process::exit(2);
-    }
-    match run(cli).context("retrainer") {
+    let cmd = cli.cmd.unwrap_or(Cmd::Train(cli.train));
+    match run(cmd).context("retrainer") {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -215,14 +215,19 @@ pub fn retrain_embed(
     fresh: u32,
     stale: u32,
     elapsed_secs: f64,
+    walk_forward_auc: Option<f64>,
 ) -> Embed {
-    Embed::new("🔁 Retrain complete", BLUE)
+    let e = Embed::new("🔁 Retrain complete", BLUE)
         .field("Trained", trained.to_string(), true)
         .field("Skipped (fresh)", skipped_fresh.to_string(), true)
         .field("Failed", failed.to_string(), true)
         .field("Fresh models", fresh.to_string(), true)
         .field("Stale models", stale.to_string(), true)
-        .field("Elapsed", fmt_elapsed(elapsed_secs), true)
+        .field("Elapsed", fmt_elapsed(elapsed_secs), true);
+    match walk_forward_auc.filter(|a| a.is_finite()) {
+        Some(auc) => e.field("Walk-forward AUC (mean)", format!("{auc:.3}"), true),
+        None => e,
+    }
 }
 
 /// An error (red).
@@ -277,6 +282,7 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
             fresh,
             stale,
             elapsed_secs,
+            walk_forward_auc,
         } => {
             vec![retrain_embed(
                 *trained,
@@ -285,6 +291,7 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
                 *fresh,
                 *stale,
                 *elapsed_secs,
+                *walk_forward_auc,
             )]
         }
         Event::Error { context, message } => vec![error_embed(context, message)],
@@ -401,12 +408,25 @@ mod tests {
             fresh: 3,
             stale: 4,
             elapsed_secs: 5.0,
+            walk_forward_auc: None,
         };
         let e = &embeds_for(&retrain)[0];
         assert_eq!(e.colour, BLUE);
         assert_eq!(e.fields[3].value, "3");
         assert_eq!(e.fields[4].value, "4");
         assert_eq!(e.fields[5].value, "5s");
+        assert_eq!(e.fields.len(), 6, "no AUC field without a walk-forward");
+        let with_auc = Event::RetrainComplete {
+            trained: 1,
+            skipped_fresh: 2,
+            failed: 0,
+            fresh: 3,
+            stale: 4,
+            elapsed_secs: 5.0,
+            walk_forward_auc: Some(0.6123),
+        };
+        let e = &embeds_for(&with_auc)[0];
+        assert_eq!(e.fields[6].value, "0.612");
         let s = SignalAlert {
             ticker: "X".into(),
             p_rally: 0.7,

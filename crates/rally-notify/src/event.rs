@@ -58,6 +58,10 @@ pub enum Event {
         stale: u32,
         /// Wall time in seconds.
         elapsed_secs: f64,
+        /// Mean walk-forward AUC over the models whose walk-forward ran
+        /// this time (`retrainer --walk-forward`), else `None`.
+        #[serde(default)]
+        walk_forward_auc: Option<f64>,
     },
     /// Something went wrong in a scheduled run.
     Error {

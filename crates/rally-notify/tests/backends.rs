@@ -249,6 +249,7 @@ async fn webhook_posts_slack_compatible_json() {
         fresh: 513,
         stale: 7,
         elapsed_secs: 754.2,
+        walk_forward_auc: None,
     };
     n.send(&ev).await.unwrap();
     let reqs = server.requests();

@@ -63,6 +63,7 @@ fn events() -> Vec<(String, Event)> {
             fresh: 510,
             stale: 1,
             elapsed_secs: 321.0,
+            walk_forward_auc: Some(0.58),
         },
     ));
     v.push((

@@ -14,6 +14,8 @@ pub enum PipelineError {
     Trade(#[from] rally_trade::TradeError),
     #[error("state store: {0}")]
     Store(#[from] rally_store::StoreError),
+    #[error("alerts: {0}")]
+    Notify(#[from] rally_notify::NotifyError),
     #[error("{ticker}: {source}")]
     Ticker {
         ticker: String,

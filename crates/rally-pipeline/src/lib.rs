@@ -6,6 +6,7 @@
 //! function here and render its result. Nothing here prints; results are
 //! returned as data and progress is reported through `tracing`.
 
+pub mod announce;
 pub mod bench;
 pub mod commands;
 pub mod data;

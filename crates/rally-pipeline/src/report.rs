@@ -554,21 +554,39 @@ pub fn validate_text(auto: &crate::sweep::Sweep, hand: &crate::sweep::Sweep) -> 
             .and_then(|a| a.backtests.first()?.as_ref())
             .map_or(0, |b| b.trades.len())
     };
-    for (i, a) in auto.assets.iter().enumerate() {
-        let Some(j) = hand.assets.iter().position(|h| h.ticker == a.ticker) else {
-            continue;
+    // Every ticker of either run gets a row; a side that failed says so
+    // (its reason is listed under the table) instead of the row vanishing.
+    let mut tickers: Vec<&str> = auto
+        .assets
+        .iter()
+        .map(|a| a.ticker.as_str())
+        .chain(hand.assets.iter().map(|a| a.ticker.as_str()))
+        .chain(auto.failed.iter().map(|f| f.0.as_str()))
+        .chain(hand.failed.iter().map(|f| f.0.as_str()))
+        .collect();
+    tickers.sort_unstable();
+    tickers.dedup();
+    for ticker in tickers {
+        let i = auto.assets.iter().position(|a| a.ticker == ticker);
+        let j = hand.assets.iter().position(|a| a.ticker == ticker);
+        let cell = |k: Option<usize>, f: &dyn Fn(usize) -> String| {
+            k.map_or_else(|| "FAILED".to_owned(), f)
         };
-        let h = &hand.assets[j];
+        let auc =
+            |s: &crate::sweep::Sweep, k: usize| num(s.assets[k].wf.as_ref().and_then(|m| m.auc), 3);
+        let brier = |s: &crate::sweep::Sweep, k: usize| {
+            num(s.assets[k].wf.as_ref().and_then(|m| m.brier), 4)
+        };
         t.row(vec![
-            a.ticker.clone(),
-            num(a.wf.as_ref().and_then(|m| m.auc), 3),
-            num(h.wf.as_ref().and_then(|m| m.auc), 3),
-            num(a.wf.as_ref().and_then(|m| m.brier), 4),
-            num(h.wf.as_ref().and_then(|m| m.brier), 4),
-            num(sharpe(auto, i), 2),
-            num(sharpe(hand, j), 2),
-            trades(auto, i).to_string(),
-            trades(hand, j).to_string(),
+            ticker.to_owned(),
+            cell(i, &|k| auc(auto, k)),
+            cell(j, &|k| auc(hand, k)),
+            cell(i, &|k| brier(auto, k)),
+            cell(j, &|k| brier(hand, k)),
+            cell(i, &|k| num(sharpe(auto, k), 2)),
+            cell(j, &|k| num(sharpe(hand, k), 2)),
+            cell(i, &|k| trades(auto, k).to_string()),
+            cell(j, &|k| trades(hand, k).to_string()),
         ]);
     }
     let ps = |s: &crate::sweep::Sweep| s.portfolio(0).and_then(|p| p.metrics().ok()?.sharpe);
@@ -583,5 +601,11 @@ pub fn validate_text(auto: &crate::sweep::Sweep, hand: &crate::sweep::Sweep) -> 
         "-".into(),
         "-".into(),
     ]);
-    t.render()
+    let mut out = t.render();
+    for (label, s) in [("auto", auto), ("hand", hand)] {
+        for (ticker, why) in &s.failed {
+            let _ = writeln!(out, "  {ticker} ({label}) failed: {why}");
+        }
+    }
+    out
 }

@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rally_model::live::{LiveModel, train_live};
+use rally_notify::Event;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
+use crate::health::HealthReport;
 use crate::research::{Prepared, walk_forward_par};
 use crate::state::StateDir;
 
@@ -41,6 +43,33 @@ pub struct RetrainReport {
     pub skipped_fresh: Vec<String>,
     pub failed: Vec<(String, String)>,
     pub elapsed_secs: f64,
+    /// Mean walk-forward AUC of the models trained with a walk-forward in
+    /// this run (`None` without `--walk-forward` or without any AUC).
+    pub walk_forward_auc: Option<f64>,
+}
+
+impl RetrainReport {
+    /// The "retrain complete" alert of this run; `health` is the model
+    /// health after it.
+    pub fn complete_event(&self, health: &HealthReport) -> Event {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Event::RetrainComplete {
+            trained: count(self.trained.len()),
+            skipped_fresh: count(self.skipped_fresh.len()),
+            failed: count(self.failed.len()),
+            fresh: count(health.fresh),
+            stale: count(health.stale),
+            elapsed_secs: self.elapsed_secs,
+            walk_forward_auc: self.walk_forward_auc,
+        }
+    }
+
+    /// The outbox key of this run's alert: one alert per retrain minute,
+    /// so a re-run a minute later is announced again but a crash-and-retry
+    /// of the same run is not.
+    pub fn dedupe_key(now: DateTime<Utc>) -> String {
+        format!("retrain:{}", now.format("%Y-%m-%dT%H:%M"))
+    }
 }
 
 /// Whether `ticker` has a model younger than [`SKIP_FRESH_DAYS`].
@@ -126,14 +155,20 @@ pub fn retrain(
         }
     }
     let mut report = RetrainReport::default();
+    let mut aucs = Vec::new();
     for (t, o) in tickers.iter().zip(outcomes) {
         match o {
-            Some(RetrainOutcome::Trained { .. }) => report.trained.push(t.clone()),
+            Some(RetrainOutcome::Trained { auc }) => {
+                aucs.extend(auc.filter(|a| a.is_finite()));
+                report.trained.push(t.clone());
+            }
             Some(RetrainOutcome::SkippedFresh { .. }) => report.skipped_fresh.push(t.clone()),
             Some(RetrainOutcome::Failed { reason }) => report.failed.push((t.clone(), reason)),
             None => report.failed.push((t.clone(), "not processed".into())),
         }
     }
+    report.walk_forward_auc =
+        (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
     report.elapsed_secs = t0.elapsed().as_secs_f64();
     Ok(report)
 }

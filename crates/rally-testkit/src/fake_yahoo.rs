@@ -6,7 +6,6 @@
 //! `^VIX` is the synthetic VIX. Every request is recorded.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +13,8 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use rally_data::{Series, Source, SyntheticSource};
+
+use crate::http::{read_request, respond};
 
 /// How the server answers one symbol.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,20 +114,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn handle(s: &Shared, conn: TcpStream) {
-    let Ok(read_half) = conn.try_clone() else {
+    let Some(req) = read_request(&conn) else {
         return;
     };
-    let mut reader = BufReader::new(read_half);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    // Drain the headers (GET: no body).
-    let mut h = String::new();
-    while reader.read_line(&mut h).is_ok_and(|n| n > 0) && h.trim_end() != "" {
-        h.clear();
-    }
-    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = req.path.as_str();
     let Some(symbol) = path
         .strip_prefix("/v8/finance/chart/")
         .map(|rest| decode(rest.split('?').next().unwrap_or("")))
@@ -177,20 +168,6 @@ fn handle(s: &Shared, conn: TcpStream) {
             respond(conn, 200, &[], "application/json", &chart_json(&series));
         }
     }
-}
-
-fn respond(mut conn: TcpStream, status: u16, headers: &[(&str, &str)], ctype: &str, body: &str) {
-    let mut head = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = conn.write_all(head.as_bytes());
-    let _ = conn.write_all(body.as_bytes());
-    let _ = conn.flush();
 }
 
 fn decode(s: &str) -> String {

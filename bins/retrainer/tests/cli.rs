@@ -1,0 +1,171 @@
+//! The retrainer as users run it: the weekly job on the default source
+//! (Yahoo, here a local stand-in) announcing itself through the outbox,
+//! research commands on tickers without data, the `validate` subcommand
+//! and its failures, and the config names it offers.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use rally_testkit::{Behaviour, FakeYahoo, Recorder};
+
+fn retrainer(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_retrainer"));
+    c.current_dir(cwd)
+        .env_remove("DATABASE_URL")
+        .env_remove("RALLY_SOURCE")
+        .env_remove("RALLY_NOW")
+        .env_remove("WEBHOOK_URL")
+        .env_remove("DISCORD_WEBHOOK_URL")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .env_remove("SMTP_HOST")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+const NOW: &str = "2026-08-21T21:30:00Z";
+
+#[test]
+fn weekly_job_on_yahoo_trains_and_sends_retrain_complete() {
+    let yahoo = FakeYahoo::start(42, Some("2026-08-21".parse().unwrap())).unwrap();
+    yahoo.set("XLE", Behaviour::NotFound);
+    let hook = Recorder::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .env("YAHOO_TIMEOUT_SECS", "2")
+        .env("WEBHOOK_URL", format!("{}/hook/abc", hook.base()))
+        .args(["--tickers", "SPY", "BTC-USD", "XLE", "--now", NOW])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("2 trained"), "{stdout}");
+    assert!(stdout.contains("failed XLE"), "{stdout}");
+    assert!(stdout.contains("No data found"), "{stdout}");
+
+    let got = hook.received();
+    assert_eq!(got.len(), 1, "one retrain alert: {got:?}");
+    assert_eq!(got[0].path, "/hook/abc");
+    assert!(got[0].body.contains("Retrain complete"), "{}", got[0].body);
+    // The alert went through the durable outbox: the database records it.
+    assert!(dir.path().join("models").join("rally.db").exists());
+
+    // The same run again a minute later skips the fresh models and says so.
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .args([
+            "--tickers",
+            "SPY",
+            "--no-alerts",
+            "--now",
+            "2026-08-21T21:31:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(text(&out.stdout).contains("1 skipped"), "{}", show(&out));
+    assert_eq!(hook.received().len(), 1, "--no-alerts sends nothing");
+}
+
+#[test]
+fn walk_forward_auc_reaches_the_retrain_alert() {
+    let hook = Recorder::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = retrainer(dir.path())
+        .env("WEBHOOK_URL", format!("{}/hook/wf", hook.base()))
+        .args(["train", "--walk-forward", "--source", "synthetic:42"])
+        .args(["--tickers", "SPY", "--now", NOW])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let got = hook.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].body.contains("Walk-forward AUC"), "{}", got[0].body);
+}
+
+#[test]
+fn a_ticker_without_data_is_a_clear_failure_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let market = dir.path().join("market");
+    std::fs::create_dir(&market).unwrap();
+    std::fs::write(
+        market.join("VIX.csv"),
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,13,14,12,13,13,0\n",
+    )
+    .unwrap();
+    let source = format!("csv:{}", market.display());
+    let out = retrainer(dir.path())
+        .args(["backtest", "--asset", "FOOBAR", "--source", &source])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(101), "panicked: {}", show(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("(none)"), "{stdout}");
+    assert!(stdout.contains("failed FOOBAR"), "{stdout}");
+    assert!(stdout.contains("FOOBAR.csv: no such file"), "{stdout}");
+}
+
+#[test]
+fn validate_is_a_subcommand_and_a_failed_ticker_shows_and_fails_the_run() {
+    let yahoo = FakeYahoo::start(42, None).unwrap();
+    yahoo.set("NOPE", Behaviour::NotFound);
+    let dir = tempfile::tempdir().unwrap();
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .args(["validate", "--tickers", "SPY", "NOPE"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("NOPE") && l.contains("FAILED"))
+        .unwrap_or_else(|| panic!("no FAILED row for NOPE:\n{stdout}"));
+    assert!(row.contains("FAILED"), "{row}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("SPY") && !l.contains("FAILED")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NOPE (auto) failed:"), "{stdout}");
+
+    // The old flag spelling is gone; research flags are not train flags.
+    let out = retrainer(dir.path()).arg("--validate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+}
+
+#[test]
+fn config_names_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = retrainer(dir.path())
+        .args(["backtest", "--run-all", "--config", "turbo"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let stderr = text(&out.stderr);
+    for name in ["baseline", "conservative", "aggressive", "concentrated"] {
+        assert!(stderr.contains(name), "{stderr}");
+    }
+    let help = retrainer(dir.path())
+        .args(["backtest", "--help"])
+        .output()
+        .unwrap();
+    assert!(text(&help.stdout).contains("concentrated"));
+}

@@ -1,0 +1,141 @@
+//! The command-line vocabulary the binaries share.
+//!
+//! Raw flags ([`DataArgs`], [`ConfigArg`], [`JobsArg`]) are declared once
+//! here and flattened into each subcommand that means them, so a flag is
+//! offered only where it does something. They are resolved once into what
+//! a run needs ([`DataSetup`]: the source, the cache, the clock), the way
+//! ripgrep turns its low-level arguments into high-level ones; `main`
+//! dispatches and renders.
+//!
+//! What it is not: no business logic, nothing printed.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use rally_data::{Cache, DataError, Source, SourceSpec, Universe, open_source};
+use rally_pipeline::data::DataAccess;
+use rally_pipeline::state::StateDir;
+use rally_trade::{TradeConfig, TradeError};
+
+/// Where the bars come from and which tickers.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Data source: yahoo, csv:DIR or synthetic[:SEED].
+    #[arg(long, env = "RALLY_SOURCE", default_value = "yahoo")]
+    pub source: String,
+    /// Tickers to work on.
+    #[arg(long, num_args = 1..)]
+    pub tickers: Vec<String>,
+    /// Universe file (CSV with a Symbol column).
+    #[arg(long = "universe-file")]
+    pub universe_file: Option<PathBuf>,
+    /// Bypass the data cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Pretend the time is this RFC 3339 instant.
+    #[arg(long, env = "RALLY_NOW")]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Which tickers, for commands that load no bars (`scanner health`).
+#[derive(Debug, Clone, Args)]
+pub struct TickerArgs {
+    /// Tickers to check.
+    #[arg(long, num_args = 1..)]
+    pub tickers: Vec<String>,
+    /// Universe file (CSV with a Symbol column).
+    #[arg(long = "universe-file")]
+    pub universe_file: Option<PathBuf>,
+    /// Pretend the time is this RFC 3339 instant.
+    #[arg(long, env = "RALLY_NOW")]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// A named trade configuration.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArg {
+    /// Trade config.
+    #[arg(long, default_value = "baseline", value_parser = clap::builder::PossibleValuesParser::new(TradeConfig::NAMES))]
+    pub config: String,
+}
+
+impl ConfigArg {
+    pub fn resolve(&self) -> Result<TradeConfig, TradeError> {
+        TradeConfig::named(&self.config)
+    }
+}
+
+/// Worker threads of the numeric work.
+#[derive(Debug, Clone, Args)]
+pub struct JobsArg {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+impl JobsArg {
+    /// Sizes the global rayon pool (once per process, before any work).
+    pub fn apply(&self) -> Result<(), rayon::ThreadPoolBuildError> {
+        match self.jobs {
+            Some(j) => rayon::ThreadPoolBuilder::new()
+                .num_threads(j.max(1))
+                .build_global(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The tickers of a run: `--tickers`, else `--universe-file`, else `default`.
+pub fn select_tickers(
+    tickers: &[String],
+    universe_file: Option<&std::path::Path>,
+    default: impl FnOnce() -> Vec<String>,
+) -> Result<Vec<String>, DataError> {
+    Ok(match Universe::selected(tickers, universe_file)? {
+        Some(u) => u.tickers,
+        None => default(),
+    })
+}
+
+/// The tickers a live job works on by default: every ticker with a model,
+/// else the default basket.
+pub fn live_tickers(state: &StateDir) -> Vec<String> {
+    let have = state.model_tickers();
+    if have.is_empty() {
+        Universe::default_basket().tickers
+    } else {
+        have
+    }
+}
+
+/// [`DataArgs`] resolved: the opened source, the state's cache, the clock.
+#[derive(Debug)]
+pub struct DataSetup {
+    pub source: Box<dyn Source>,
+    pub cache: Option<Cache>,
+    pub now: DateTime<Utc>,
+}
+
+impl DataSetup {
+    /// Opens the source the flags name, with the cache of `state` unless
+    /// `--no-cache`.
+    pub fn new(args: &DataArgs, state: &StateDir) -> Result<DataSetup, DataError> {
+        let spec = SourceSpec::parse(&args.source)?;
+        Ok(DataSetup {
+            source: open_source(&spec)?,
+            cache: (!args.no_cache).then(|| Cache::new(state.cache())),
+            now: args.now.unwrap_or_else(Utc::now),
+        })
+    }
+
+    /// How pipeline functions reach the data.
+    pub fn access(&self) -> DataAccess<'_> {
+        DataAccess {
+            source: self.source.as_ref(),
+            cache: self.cache.as_ref(),
+            now: self.now,
+            until: None,
+        }
+    }
+}
