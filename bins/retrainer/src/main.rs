@@ -229,6 +229,7 @@ fn run(cmd: Cmd) -> Result<i32> {
             let cfgs = configs(&config, &names)?;
             let t0 = std::time::Instant::now();
             let s = sweep(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
+            list_failures(&state, "backtest", &s.failed)?;
             for k in 0..cfgs.len() {
                 print!("{}", report::backtest_text(&s, k));
                 println!();
@@ -342,6 +343,7 @@ fn train(state: &StateDir, args: &TrainArgs) -> Result<i32> {
     let bar = progress_bar(list.len());
     let r = retrain(state, &setup.access(), &list, &opts, &bar)?;
     print!("{}", report::retrain_text(&r));
+    list_failures(state, "retrain", &r.failed)?;
     if !args.no_alerts {
         let health = rally_pipeline::health::check(state, &list, setup.now);
         announce_retrain(state, &r, &health, setup.now)?;
@@ -375,6 +377,28 @@ fn announce_retrain(
         result?;
         Ok(())
     })
+}
+
+/// More failures than the report lists go to `logs/<what>-failures.txt`,
+/// one `TICKER<TAB>reason` line each, and one line says where.
+fn list_failures(state: &StateDir, what: &str, failed: &[(String, String)]) -> Result<()> {
+    if failed.len() <= report::LISTED_FAILURES {
+        return Ok(());
+    }
+    let path = state.logs().join(format!("{what}-failures.txt"));
+    let body: String = failed
+        .iter()
+        .map(|(t, e)| format!("{t}\t{}\n", e.replace('\n', " ")))
+        .collect();
+    std::fs::create_dir_all(state.logs())
+        .and_then(|()| std::fs::write(&path, body))
+        .with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "{} failed; all listed in {}",
+        plural(failed.len(), "ticker"),
+        path.display()
+    );
+    Ok(())
 }
 
 /// `1 ticker`, `2 tickers`.

@@ -4,71 +4,51 @@
 //! Thin: arguments, logging, one pipeline call, rendering.
 #![allow(clippy::print_stdout)]
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result};
-use chrono::{DateTime, Datelike, Utc, Weekday};
+use chrono::Utc;
 use clap::{Parser, Subcommand};
-use rally_data::{Cache, SourceSpec, Universe, open_source};
-use rally_notify::{DeliveryPolicy, NotifySettings, build_notifiers, deliver_outbox, send_test};
-use rally_pipeline::data::DataAccess;
+use rally_cli::{
+    ConfigArg, DataArgs, DataSetup, JobsArg, TickerArgs, live_tickers, select_tickers,
+};
+use rally_notify::{NotifySettings, build_notifiers, send_test};
+use rally_pipeline::announce::deliver;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::scan::{ScanOptions, run_scan};
+use rally_pipeline::schedule::{Job, job_on};
 use rally_pipeline::state::StateDir;
 use rally_pipeline::{health, report};
 use rally_store::Store;
-use rally_trade::TradeConfig;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "scanner",
     version,
-    about = "Daily rally scan: signals, positions, alerts"
+    about = "Daily rally scan: signals, positions, alerts",
+    long_about = "Daily rally scan: signals, positions, alerts.\n\nWithout a subcommand, `scanner [FLAGS]` is `scanner scan [FLAGS]`: the daily job.",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
-    /// Data source: yahoo, csv:DIR or synthetic[:SEED].
-    #[arg(long, global = true, env = "RALLY_SOURCE", default_value = "yahoo")]
-    source: String,
-    /// Tickers to scan (default: every ticker with a model, else the default basket).
-    #[arg(long, global = true, num_args = 1..)]
-    tickers: Vec<String>,
-    /// Universe file (CSV with a Symbol column).
-    #[arg(long = "universe-file", global = true)]
-    universe_file: Option<PathBuf>,
-    /// Trade config name (baseline, conservative, aggressive, concentrated).
-    #[arg(long, global = true, default_value = "baseline")]
-    config: String,
-    /// Also show open positions (advanced through the trade state machine).
-    #[arg(long)]
-    positions: bool,
-    /// Print one JSON document on stdout (logs go to stderr).
-    #[arg(long, global = true)]
-    json: bool,
-    /// Do not send alerts (and record no deliveries).
-    #[arg(long)]
-    no_alerts: bool,
-    /// Bypass the data cache.
-    #[arg(long, global = true)]
-    no_cache: bool,
-    /// Run the whole product on the synthetic market in ./demo (no network).
-    #[arg(long)]
-    demo: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long, global = true)]
-    jobs: Option<usize>,
-    /// Pretend the time is this RFC 3339 instant (for `auto` and tests).
-    #[arg(long, global = true, env = "RALLY_NOW")]
-    now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    scan: ScanArgs,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Model freshness, last data date, state store; exit 1 if stale or corrupt.
-    Health,
+    /// The daily scan (the default).
+    Scan(ScanArgs),
+    /// Model freshness, data freshness, state store; exit 1 if anything is
+    /// stale, old, corrupt or unavailable.
+    Health {
+        #[command(flatten)]
+        tickers: TickerArgs,
+        /// Print one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sunday: retrain; Monday-Friday: scan; Saturday: nothing.
-    Auto,
+    Auto(ScanArgs),
     /// Alert backends.
     Alerts {
         #[command(subcommand)]
@@ -82,17 +62,27 @@ enum AlertsCmd {
     Test,
 }
 
-fn tickers(cli: &Cli, state: &StateDir) -> Result<Vec<String>> {
-    if let Some(u) = Universe::selected(&cli.tickers, cli.universe_file.as_deref())? {
-        return Ok(u.tickers);
-    }
-    // Default: whatever the retrainer trained, else the default basket.
-    let have = state.model_tickers();
-    Ok(if have.is_empty() {
-        Universe::default_basket().tickers
-    } else {
-        have
-    })
+/// `scanner [scan]` (and `scanner auto`).
+#[derive(Debug, Clone, clap::Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    jobs: JobsArg,
+    /// Also show open positions (advanced through the trade state machine).
+    #[arg(long)]
+    positions: bool,
+    /// Print one JSON document on stdout (logs go to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Do not send alerts (and record no deliveries).
+    #[arg(long)]
+    no_alerts: bool,
+    /// Run the whole product on the synthetic market in ./demo (no network).
+    #[arg(long)]
+    demo: bool,
 }
 
 fn emit_json(v: &impl serde::Serialize) -> Result<()> {
@@ -100,181 +90,192 @@ fn emit_json(v: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-async fn scan(cli: &Cli, state: &StateDir, now: DateTime<Utc>) -> Result<i32> {
-    let spec = SourceSpec::parse(&cli.source)?;
-    let source = open_source(&spec)?;
-    let cache = Cache::new(state.cache());
-    let data = DataAccess {
-        source: source.as_ref(),
-        cache: (!cli.no_cache).then_some(&cache),
-        now,
-        until: None,
-    };
-    let cfg = TradeConfig::named(&cli.config)?;
+/// Scan tickers: `--tickers`, `--universe-file`, else whatever the
+/// retrainer trained, else the default basket.
+fn scan_tickers(data: &DataArgs, state: &StateDir) -> Result<Vec<String>> {
+    Ok(select_tickers(
+        &data.tickers,
+        data.universe_file.as_deref(),
+        || live_tickers(state),
+    )?)
+}
+
+async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
+    let setup = DataSetup::new(&args.data, state)?;
+    let cfg = args.config.resolve()?;
     let store = Store::open(&state.database_url(true))
         .await
         .context("opening the state store")?;
-    let settings = NotifySettings::from_env()?;
-    let notifiers = if cli.no_alerts {
+    let notifiers = if args.no_alerts {
         Vec::new()
     } else {
-        build_notifiers(&settings)?
+        build_notifiers(&NotifySettings::from_env()?)?
     };
-    let backends = notifiers.iter().map(|n| n.name().to_owned()).collect();
-    let tickers = tickers(cli, state)?;
+    let tickers = scan_tickers(&args.data, state)?;
     let opts = ScanOptions {
         config: cfg,
-        now,
-        backends,
+        now: setup.now,
+        backends: notifiers.iter().map(|n| n.name().to_owned()).collect(),
     };
-    let r = run_scan(state, &store, &data, &tickers, &opts).await?;
-    if !notifiers.is_empty() {
-        let d = deliver_outbox(&store, &notifiers, &DeliveryPolicy::default()).await?;
-        tracing::info!(?d, "alerts delivered");
-    }
+    let r = run_scan(state, &store, &setup.access(), &tickers, &opts).await?;
+    deliver(&store, &notifiers).await?;
     store.close().await;
-    if cli.json {
+    if args.json {
         emit_json(&r)?;
     } else {
-        print!("{}", report::scan_text(&r, cli.positions));
+        print!("{}", report::scan_text(&r, args.positions));
     }
     Ok(if r.scanned == 0 { 1 } else { 0 })
 }
 
-async fn run(cli: Cli) -> Result<i32> {
-    let now = cli.now.unwrap_or_else(Utc::now);
-    if cli.demo {
-        let state = StateDir::demo();
-        let cfg = TradeConfig::named(&cli.config)?;
-        let r = rally_pipeline::demo::run_demo(&state, &cfg).await?;
-        if cli.json {
-            emit_json(&r)?;
-        } else {
+async fn demo(args: &ScanArgs) -> Result<i32> {
+    let state = StateDir::demo();
+    let cfg = args.config.resolve()?;
+    let r = rally_pipeline::demo::run_demo(&state, &cfg).await?;
+    if args.json {
+        emit_json(&r)?;
+    } else {
+        println!(
+            "Demo: replayed {} trading days of the synthetic market into ./demo",
+            r.days.len()
+        );
+        for d in &r.days {
             println!(
-                "Demo: replayed {} trading days of the synthetic market into ./demo",
-                r.days.len()
-            );
-            for d in &r.days {
-                println!(
-                    "  {}  retrained {:2}  signals {}  closed {}  open {}",
-                    d.date, d.retrained, d.signals, d.closed, d.open
-                );
-            }
-            println!();
-            print!("{}", report::scan_text(&r.last, true));
-            println!(
-                "\nNext: `dashboard --demo` to browse it, `dashboard --demo --once` to print it."
+                "  {}  retrained {:2}  signals {}  closed {}  open {}",
+                d.date, d.retrained, d.signals, d.closed, d.open
             );
         }
-        return Ok(0);
+        println!();
+        print!("{}", report::scan_text(&r.last, true));
+        println!("\nNext: `dashboard --demo` to browse it, `dashboard --demo --once` to print it.");
     }
-    let state = StateDir::cwd();
-    match &cli.cmd {
-        None => scan(&cli, &state, now).await,
-        Some(Cmd::Health) => {
-            let universe = tickers(&cli, &state)?;
-            let h = health::check(&state, &universe, now);
-            let store = Store::open(&state.database_url(true)).await;
-            let (store_ok, last_scan, dead) = match &store {
-                Ok(s) => (
-                    s.ping().await.is_ok(),
-                    s.last_scan_run().await.ok().flatten(),
-                    s.dead_events().await.map(|d| d.len()).unwrap_or(0),
-                ),
-                Err(_) => (false, None, 0),
+    Ok(0)
+}
+
+async fn health_cmd(t: &TickerArgs, json: bool, state: &StateDir) -> Result<i32> {
+    let now = t.now.unwrap_or_else(Utc::now);
+    let universe = select_tickers(&t.tickers, t.universe_file.as_deref(), || {
+        live_tickers(state)
+    })?;
+    let store = Store::open(&state.database_url(true)).await;
+    let (store_status, last_scan, dead) = match &store {
+        Ok(s) => (
+            s.ping().await.map_err(|e| e.to_string()),
+            s.last_scan_run().await.ok().flatten(),
+            s.dead_events().await.map(|d| d.len()).unwrap_or(0),
+        ),
+        Err(e) => (Err(e.to_string()), None, 0),
+    };
+    let h = health::check(state, &universe, now)
+        .with_last_scan(last_scan.as_ref().map(|s| s.as_of), now);
+    let store_ok = store_status.is_ok();
+    if json {
+        emit_json(&serde_json::json!({
+            "models": h, "state_store_ok": store_ok,
+            "state_store_error": store_status.as_ref().err(),
+            "last_scan": last_scan, "dead_alerts": dead,
+        }))?;
+    } else {
+        print!("{}", report::health_text(&h));
+        println!(
+            "state store: {}; last scan: {}; dead alerts: {dead}",
+            match &store_status {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => format!("UNAVAILABLE ({e})"),
+            },
+            last_scan
+                .map(|s| s.as_of.to_string())
+                .unwrap_or_else(|| "never".into())
+        );
+    }
+    Ok(if h.is_healthy() && store_ok { 0 } else { 1 })
+}
+
+async fn auto(args: &ScanArgs, state: &StateDir) -> Result<i32> {
+    let now = args.data.now.unwrap_or_else(Utc::now);
+    match job_on(now.date_naive()) {
+        Some(Job::Scan) => scan(args, state).await,
+        Some(Job::Retrain) => {
+            let setup = DataSetup::new(&args.data, state)?;
+            let t = scan_tickers(&args.data, state)?;
+            let opts = RetrainOptions {
+                force: false,
+                walk_forward: false,
+                now,
             };
-            if cli.json {
-                emit_json(&serde_json::json!({
-                    "models": h, "state_store_ok": store_ok,
-                    "last_scan": last_scan, "dead_alerts": dead,
-                }))?;
-            } else {
-                print!("{}", report::health_text(&h));
-                println!(
-                    "state store: {}; last scan: {}; dead alerts: {dead}",
-                    if store_ok { "ok" } else { "UNAVAILABLE" },
-                    last_scan
-                        .map(|s| s.as_of.to_string())
-                        .unwrap_or_else(|| "never".into())
-                );
-            }
-            Ok(if h.is_healthy() && store_ok { 0 } else { 1 })
+            let r = retrain(state, &setup.access(), &t, &opts, &|_, _, _| {})?;
+            print!("{}", report::retrain_text(&r));
+            Ok(0)
         }
-        Some(Cmd::Auto) => match now.weekday() {
-            Weekday::Sun => {
-                let spec = SourceSpec::parse(&cli.source)?;
-                let source = open_source(&spec)?;
-                let cache = Cache::new(state.cache());
-                let data = DataAccess {
-                    source: source.as_ref(),
-                    cache: (!cli.no_cache).then_some(&cache),
-                    now,
-                    until: None,
-                };
-                let t = tickers(&cli, &state)?;
-                let r = retrain(
-                    &state,
-                    &data,
-                    &t,
-                    &RetrainOptions {
-                        force: false,
-                        walk_forward: false,
-                        now,
-                    },
-                    &|_, _, _| {},
-                )?;
-                print!("{}", report::retrain_text(&r));
-                Ok(0)
+        None => {
+            println!("auto: {} — nothing to do", now.format("%A"));
+            Ok(0)
+        }
+    }
+}
+
+async fn alerts_test() -> Result<i32> {
+    let notifiers = build_notifiers(&NotifySettings::from_env()?)?;
+    if notifiers.is_empty() {
+        println!("no alert backend is configured (see .env.example)");
+        return Ok(1);
+    }
+    let mut code = 0;
+    for (name, r) in send_test(&notifiers).await {
+        match r {
+            Ok(()) => println!("{name}: ok"),
+            Err(e) => {
+                code = 1;
+                println!("{name}: failed: {e}");
             }
-            Weekday::Sat => {
-                println!("auto: Saturday — nothing to do");
-                Ok(0)
-            }
-            _ => scan(&cli, &state, now).await,
-        },
-        Some(Cmd::Alerts {
+        }
+    }
+    Ok(code)
+}
+
+async fn run(cmd: Cmd) -> Result<i32> {
+    let state = StateDir::cwd();
+    match &cmd {
+        Cmd::Scan(a) if a.demo => demo(a).await,
+        Cmd::Scan(a) => scan(a, &state).await,
+        Cmd::Health { tickers, json } => health_cmd(tickers, *json, &state).await,
+        Cmd::Auto(a) => auto(a, &state).await,
+        Cmd::Alerts {
             cmd: AlertsCmd::Test,
-        }) => {
-            let notifiers = build_notifiers(&NotifySettings::from_env()?)?;
-            if notifiers.is_empty() {
-                println!("no alert backend is configured (see .env.example)");
-                return Ok(1);
-            }
-            let mut code = 0;
-            for (name, r) in send_test(&notifiers).await {
-                match r {
-                    Ok(()) => println!("{name}: ok"),
-                    Err(e) => {
-                        code = 1;
-                        println!("{name}: failed: {e}");
-                    }
-                }
-            }
-            Ok(code)
-        }
+        } => alerts_test().await,
+    }
+}
+
+/// The worker-thread setting of the command, if it has one.
+fn jobs_of(cmd: &Cmd) -> Option<&JobsArg> {
+    match cmd {
+        Cmd::Scan(a) | Cmd::Auto(a) => Some(&a.jobs),
+        Cmd::Health { .. } | Cmd::Alerts { .. } => None,
     }
 }
 
 fn main() {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let logs = if cli.demo {
+    let cmd = cli.cmd.unwrap_or(Cmd::Scan(cli.scan));
+    let demo = matches!(&cmd, Cmd::Scan(a) if a.demo);
+    let logs = if demo {
         StateDir::demo().logs()
     } else {
         StateDir::cwd().logs()
     };
     let _guard = rally_pipeline::logging::init(Some(&logs));
-    if let Some(j) = cli.jobs {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(j.max(1))
-            .build_global();
-    }
-    let result = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-        .and_then(|rt| rt.block_on(run(cli)));
+    let result = jobs_of(&cmd)
+        .map_or(Ok(()), JobsArg::apply)
+        .context("worker threads")
+        .and_then(|()| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")
+        })
+        .and_then(|rt| rt.block_on(run(cmd)));
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {

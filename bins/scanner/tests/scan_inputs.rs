@@ -264,9 +264,9 @@ fn schema_checker_rejects_wrong_documents() {
 
 fn health(root: &Path, at: &str) -> std::process::Output {
     let mut c = scanner(root);
-    c.arg("--tickers")
+    c.args(["health", "--tickers"])
         .args(MODELLED)
-        .args(["--now", at, "health"]);
+        .args(["--now", at]);
     c.output().unwrap()
 }
 
@@ -292,9 +292,11 @@ fn health_exit_codes() {
     );
 
     let mut c = scanner(root);
-    c.arg("--tickers")
-        .args(MODELLED)
-        .args(["--now", "2026-08-24T12:00:00Z", "--json", "health"]);
+    c.args(["health", "--tickers"]).args(MODELLED).args([
+        "--now",
+        "2026-08-24T12:00:00Z",
+        "--json",
+    ]);
     let j = json_of(&c.output().unwrap());
     assert_eq!(j["models"]["fresh"], MODELLED.len(), "{j:#}");
     assert_eq!(j["state_store_ok"], true, "{j:#}");
@@ -320,7 +322,7 @@ fn auto_on_saturday_does_nothing() {
     let root = dir.path();
     let mut c = scanner(root);
     // 2026-08-22 is a Saturday.
-    c.args(["--source", SOURCE, "--now", "2026-08-22T21:30:00Z", "auto"]);
+    c.args(["auto", "--source", SOURCE, "--now", "2026-08-22T21:30:00Z"]);
     let out = c.output().unwrap();
     assert_eq!(
         out.status.code(),

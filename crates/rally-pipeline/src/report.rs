@@ -97,6 +97,36 @@ impl Table {
     }
 }
 
+/// Failures listed one per line up to this many; a universe run with a
+/// thousand missing files gets a summary line (the binary writes the list).
+pub const LISTED_FAILURES: usize = 10;
+
+/// `  failed T: reason` lines, at most [`LISTED_FAILURES`], then one line
+/// with the count of the rest.
+pub fn failures_text(failed: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (t, e) in failed.iter().take(LISTED_FAILURES) {
+        let _ = writeln!(out, "  failed {t}: {}", without_ticker(t, e));
+    }
+    if failed.len() > LISTED_FAILURES {
+        let _ = writeln!(
+            out,
+            "  ... and {} more failed ({} in all)",
+            failed.len() - LISTED_FAILURES,
+            failed.len()
+        );
+    }
+    out
+}
+
+/// A reason without the ticker prefix the error may already carry.
+fn without_ticker<'a>(ticker: &str, reason: &'a str) -> &'a str {
+    reason
+        .strip_prefix(ticker)
+        .and_then(|r| r.strip_prefix(": "))
+        .unwrap_or(reason)
+}
+
 /// `0.1234` -> `12.34%`; `None`/NaN -> `-`.
 pub fn pct(x: Option<f64>) -> String {
     match x {
@@ -137,6 +167,11 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
             " (already recorded; state unchanged)"
         }
     );
+    if let (Some(d), Some(lag)) = (r.as_of, r.data_lag_weekdays)
+        && lag > crate::health::MAX_DATA_LAG_WEEKDAYS
+    {
+        let _ = writeln!(out, "{}\n", old_data_line(d, lag));
+    }
     let b = &r.breadth;
     let mut t = Table::new("Market breadth", &["measure", "value"]);
     t.row(vec!["tickers".into(), b.n.to_string()]);
@@ -284,23 +319,22 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
         .chain(
             r.corrupt_models
                 .iter()
-                .map(|p| format!("{}: {}", p.ticker, p.reason)),
-        )
-        .chain(
-            r.data_errors
-                .iter()
-                .map(|p| format!("{}: {}", p.ticker, p.reason)),
-        )
-        .chain(
-            r.stale_data
-                .iter()
-                .map(|p| format!("{}: {}", p.ticker, p.reason)),
+                .chain(&r.data_errors)
+                .chain(&r.stale_data)
+                .map(|p| format!("{}: {}", p.ticker, without_ticker(&p.ticker, &p.reason))),
         )
         .collect();
     if !problems.is_empty() {
         let _ = writeln!(out, "\nNot scanned ({}):", problems.len());
-        for p in problems {
+        for p in problems.iter().take(LISTED_FAILURES) {
             let _ = writeln!(out, "  {p}");
+        }
+        if problems.len() > LISTED_FAILURES {
+            let _ = writeln!(
+                out,
+                "  ... and {} more (`--json` lists every one)",
+                problems.len() - LISTED_FAILURES
+            );
         }
     }
     out
@@ -315,9 +349,7 @@ pub fn retrain_text(r: &RetrainReport) -> String {
         r.failed.len(),
         r.elapsed_secs
     );
-    for (t, e) in &r.failed {
-        let _ = writeln!(out, "  failed {t}: {e}");
-    }
+    out.push_str(&failures_text(&r.failed));
     out
 }
 
@@ -352,16 +384,26 @@ pub fn health_text(h: &HealthReport) -> String {
     let mut out = t.render();
     let _ = writeln!(
         out,
-        "{} fresh, {} stale, {} missing, {} corrupt; last data date {}",
+        "{} fresh, {} stale, {} missing, {} corrupt; newest bar {}",
         h.fresh,
         h.stale,
         h.missing,
         h.corrupt,
-        h.last_data_date
+        h.newest_bar
             .map(|d| d.to_string())
             .unwrap_or_else(|| "-".into())
     );
+    if let (true, Some(d), Some(lag)) = (h.data_is_old(), h.newest_bar, h.data_lag_weekdays) {
+        let _ = writeln!(out, "{}", old_data_line(d, lag));
+    }
     out
+}
+
+/// The warning of data that is old by the clock.
+pub fn old_data_line(newest: chrono::NaiveDate, lag_weekdays: i64) -> String {
+    format!(
+        "DATA OLD: the newest bar is {newest}, {lag_weekdays} weekdays before today; check the data source"
+    )
 }
 
 /// `retrainer backtest`: per-asset rows, the portfolio line, summary metrics
@@ -472,9 +514,7 @@ pub fn backtest_text(s: &crate::sweep::Sweep, k: usize) -> String {
             format!(", {} failed", s.failed.len())
         }
     );
-    for (t, e) in &s.failed {
-        let _ = writeln!(out, "  failed {t}: {e}");
-    }
+    out.push_str(&failures_text(&s.failed));
     out
 }
 

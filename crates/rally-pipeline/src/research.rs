@@ -191,7 +191,7 @@ pub fn analyse_many<T: Send>(
                 out.push(v);
             }
             Err(e) => {
-                tracing::error!("{e}");
+                tracing::info!("{e}");
                 report.failed.push((t.clone(), e.to_string()));
             }
         }

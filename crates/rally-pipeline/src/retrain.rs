@@ -142,7 +142,7 @@ pub fn retrain(
                 match r {
                     Ok(auc) => RetrainOutcome::Trained { auc },
                     Err(e) => {
-                        tracing::error!("{e}");
+                        tracing::info!("{e}");
                         RetrainOutcome::Failed {
                             reason: e.to_string(),
                         }

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use rally_data::Series;
+use rally_data::{Series, VIX_TICKER};
 use rally_model::live::LiveModel;
 use rally_model::walkforward::TickerInputs;
 use rally_notify::{Event, SignalAlert};
@@ -151,6 +151,9 @@ pub struct ScanReport {
     pub corrupt_models: Vec<Problem>,
     pub data_errors: Vec<Problem>,
     pub stale_data: Vec<Problem>,
+    /// Weekdays between `as_of` and the day of the run
+    /// ([`crate::health::weekdays_behind`]); old data are reported, not hidden.
+    pub data_lag_weekdays: Option<i64>,
 }
 
 /// A ticker that could not be scanned and why.
@@ -436,9 +439,21 @@ pub async fn run_scan(
         return Ok(report);
     };
     report.as_of = Some(as_of);
+    report.data_lag_weekdays = Some(crate::health::weekdays_behind(as_of, opts.now.date_naive()));
     let oldest_fresh = as_of
         .checked_sub_days(Days::new(FRESH_DATA_DAYS))
         .unwrap_or(as_of);
+    // The VIX feeds every ticker's features as of its last value: a VIX
+    // that stopped before the scan's data is reported like stale data.
+    match vix.last_date() {
+        Some(d) if d < oldest_fresh => report.stale_data.push(Problem {
+            ticker: VIX_TICKER.to_owned(),
+            reason: format!(
+                "last bar {d} is older than the scan's as-of {as_of}; VIX features carry the value of {d}"
+            ),
+        }),
+        _ => {}
+    }
     ok.retain(|s| match s.last() {
         Some(b) if b.date >= oldest_fresh => true,
         Some(b) => {

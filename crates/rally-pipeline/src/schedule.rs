@@ -43,12 +43,22 @@ pub const SCAN_AT: (u32, u32) = (21, 30);
 /// Time of day of the weekly retrain on Sunday (UTC).
 pub const RETRAIN_AT: (u32, u32) = (23, 0);
 
+/// The job of a day: Sunday retrains, Monday to Friday scan, Saturday rests.
+/// The one home of the weekly calendar (the scheduler and `scanner auto`).
+pub fn job_on(day: chrono::NaiveDate) -> Option<Job> {
+    match day.weekday() {
+        Weekday::Sat => None,
+        Weekday::Sun => Some(Job::Retrain),
+        _ => Some(Job::Scan),
+    }
+}
+
 /// The job due at `day` (if any) and its UTC time.
 fn slot_on(day: chrono::NaiveDate) -> Option<(DateTime<Utc>, Job)> {
-    let (job, (h, m)) = match day.weekday() {
-        Weekday::Sat => return None,
-        Weekday::Sun => (Job::Retrain, RETRAIN_AT),
-        _ => (Job::Scan, SCAN_AT),
+    let job = job_on(day)?;
+    let (h, m) = match job {
+        Job::Retrain => RETRAIN_AT,
+        Job::Scan => SCAN_AT,
     };
     let t = NaiveTime::from_hms_opt(h, m, 0)?;
     Some((Utc.from_utc_datetime(&day.and_time(t)), job))

@@ -120,7 +120,7 @@ pub fn sweep(
         match r {
             Ok(a) => out.assets.push(a),
             Err(e) => {
-                tracing::error!("{e}");
+                tracing::info!("{e}");
                 out.failed.push((t.clone(), e.to_string()));
             }
         }
