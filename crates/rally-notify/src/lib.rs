@@ -36,7 +36,7 @@ pub use delivery::{
 };
 pub use error::{ErrorClass, NotifyError, SendError};
 pub use event::{Event, SignalAlert};
-pub use secret::{Secret, redact};
+pub use secret::{Redactor, Secret, redact};
 pub use settings::{
     DEFAULT_DISCORD_API_BASE, DEFAULT_TELEGRAM_API_URL, DiscordSettings, EmailSettings,
     NotifySettings, SmtpTls, TelegramSettings, WebhookSettings,
