@@ -286,7 +286,10 @@ mod tests {
             let out = r.redact(leak);
             assert!(!out.contains("SECRET"), "{leak} -> {out}");
             assert!(!out.contains("Ym9iOnB3LVNFQ1JFVA"), "{out}");
-            assert!(!out.contains("AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA"), "{out}");
+            assert!(
+                !out.contains("AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA"),
+                "{out}"
+            );
             assert!(out.contains(REDACTED), "{leak} -> {out}");
         }
     }

@@ -198,9 +198,7 @@ async fn url_parts_echoed_by_an_error_body_are_redacted_everywhere() {
         ("TELEGRAM_API_URL", echo.base.clone()),
         (
             "WEBHOOK_URL",
-            format!(
-                "http://hook-user:{URL_PASSWORD}@{host}/hook/{PATH_KEY}?token={QUERY_KEY}&v=1"
-            ),
+            format!("http://hook-user:{URL_PASSWORD}@{host}/hook/{PATH_KEY}?token={QUERY_KEY}&v=1"),
         ),
     ]))
     .unwrap();
