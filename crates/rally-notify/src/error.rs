@@ -12,8 +12,8 @@ pub enum ErrorClass {
     Permanent,
 }
 
-/// A failed send to one backend. The message never contains a secret: it is
-/// built from status codes and redacted library errors (URLs stripped).
+/// A failed send to one backend. The message never contains a secret: every
+/// error leaves its backend through the backend's [`crate::Redactor`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
     /// Backend name (`discord`, `telegram`, `email`, `webhook`).
@@ -25,6 +25,9 @@ pub struct SendError {
     pub retry_after: Option<Duration>,
     /// Human-readable, secret-free description.
     pub message: String,
+    /// The server said we send too much (HTTP 429 and the like): the whole
+    /// backend should wait, not just this message.
+    pub rate_limited: bool,
 }
 
 impl SendError {
@@ -35,6 +38,7 @@ impl SendError {
             class: ErrorClass::Retryable,
             retry_after: None,
             message: message.into(),
+            rate_limited: false,
         }
     }
 
@@ -45,6 +49,7 @@ impl SendError {
             class: ErrorClass::Permanent,
             retry_after: None,
             message: message.into(),
+            rate_limited: false,
         }
     }
 
@@ -52,6 +57,18 @@ impl SendError {
     pub fn with_retry_after(mut self, d: Option<Duration>) -> Self {
         self.retry_after = d;
         self
+    }
+
+    /// Marks the error as a rate limit.
+    pub fn rate_limited(mut self) -> Self {
+        self.rate_limited = true;
+        self
+    }
+
+    /// Whether the server asked the whole backend to wait (a rate limit, or
+    /// any error carrying a server-requested wait).
+    pub fn pauses_backend(&self) -> bool {
+        self.rate_limited || self.retry_after.is_some()
     }
 
     /// Whether retrying may help.

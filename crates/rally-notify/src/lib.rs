@@ -12,7 +12,11 @@
 //!   never again after a recorded success.
 //!
 //! Secrets (tokens, passwords, webhook URLs) are held in [`Secret`] and never
-//! appear in `Debug`/`Display` output, errors or logs.
+//! appear in `Debug`/`Display` output, errors or logs: every backend error
+//! leaves through a [`Redactor`] built from all configured settings.
+//!
+//! [`discord_token_shape`] checks a Discord bot token's shape before it is
+//! used (the bot refuses a malformed one at startup).
 //!
 //! Not here: deciding what to alert (the pipeline does) or the Discord bot's
 //! slash commands (`discord-bot`).
@@ -26,6 +30,7 @@ mod error;
 mod event;
 mod secret;
 mod settings;
+mod token;
 
 pub use backend::{
     DiscordNotifier, EmailNotifier, Notifier, TelegramNotifier, WebhookNotifier, backend_names,
@@ -36,8 +41,9 @@ pub use delivery::{
 };
 pub use error::{ErrorClass, NotifyError, SendError};
 pub use event::{Event, SignalAlert};
-pub use secret::{Secret, redact};
+pub use secret::{Redactor, Secret, redact};
 pub use settings::{
     DEFAULT_DISCORD_API_BASE, DEFAULT_TELEGRAM_API_URL, DiscordSettings, EmailSettings,
     NotifySettings, SmtpTls, TelegramSettings, WebhookSettings,
 };
+pub use token::{TokenShapeError, discord_token_shape};

@@ -95,6 +95,7 @@ fn fast_policy() -> DeliveryPolicy {
         next_run_delay_max: Duration::ZERO,
         lease: Duration::from_secs(60),
         batch_limit: 1000,
+        backend_budget: Duration::from_secs(30),
     }
 }
 
@@ -305,21 +306,39 @@ async fn retry_after_is_honoured_within_a_run() {
     assert!(reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(290));
 }
 
+/// A webhook notifier for `server` and a fresh store holding `n` test events.
+async fn webhook_with_events(
+    server: &HttpServer,
+    n: usize,
+) -> (Vec<Box<dyn Notifier>>, tempfile::TempDir, Store) {
+    let s =
+        NotifySettings::from_lookup(env(&[("WEBHOOK_URL", format!("{}/h", server.base))])).unwrap();
+    let notifiers = build_notifiers(&s).unwrap();
+    let (dir, store) = store().await;
+    for i in 0..n {
+        enqueue(&store, &Event::Test, &format!("t{i}"), &notifiers)
+            .await
+            .unwrap();
+    }
+    (notifiers, dir, store)
+}
+
+/// How many pending deliveries are due at `now + secs`.
+async fn due_in(store: &Store, secs: i64) -> usize {
+    store
+        .pending_deliveries(Utc::now() + chrono::Duration::seconds(secs), 100)
+        .await
+        .unwrap()
+        .len()
+}
+
 #[tokio::test]
 async fn long_retry_after_defers_the_backend_to_a_later_run() {
     let server = HttpServer::start(|_| {
         Reply::Respond(429, vec![("Retry-After".into(), "120".into())], "{}".into())
     })
     .await;
-    let s =
-        NotifySettings::from_lookup(env(&[("WEBHOOK_URL", format!("{}/h", server.base))])).unwrap();
-    let notifiers = build_notifiers(&s).unwrap();
-    let (_dir, store) = store().await;
-    for i in 0..3 {
-        enqueue(&store, &Event::Test, &format!("t{i}"), &notifiers)
-            .await
-            .unwrap();
-    }
+    let (notifiers, _dir, store) = webhook_with_events(&server, 3).await;
     let r = deliver_outbox(&store, &notifiers, &fast_policy())
         .await
         .unwrap();
@@ -330,23 +349,122 @@ async fn long_retry_after_defers_the_backend_to_a_later_run() {
         "no hammering after a long Retry-After"
     );
     assert!(r.failures[0].error.contains("429"));
-    // The failed one waits for the server's 120 s; the deferred ones stay due.
-    assert_eq!(
-        store
-            .pending_deliveries(Utc::now(), 10)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    // The whole backend waits for the server's 120 s, not just the event
+    // that got the 429; only the one that was sent counts an attempt.
+    assert_eq!(due_in(&store, 0).await, 0);
+    assert_eq!(due_in(&store, 118).await, 0);
+    let later = store
+        .pending_deliveries(Utc::now() + chrono::Duration::seconds(121), 10)
+        .await
+        .unwrap();
+    let attempts: Vec<i64> = later.iter().map(|d| d.attempts).collect();
+    assert_eq!(attempts, [1, 0, 0]);
+    // A second run right away sends nothing.
+    let r = deliver_outbox(&store, &notifiers, &fast_policy())
+        .await
+        .unwrap();
+    assert_eq!(r, DeliveryReport::default());
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn retry_after_as_http_date_pauses_the_backend() {
+    let server = HttpServer::start(|_| {
+        let at = Utc::now() + chrono::Duration::seconds(120);
+        Reply::Respond(
+            429,
+            vec![(
+                "Retry-After".into(),
+                at.format("%a, %d %b %Y %H:%M:%S GMT").to_string(),
+            )],
+            String::new(),
+        )
+    })
+    .await;
+    let (notifiers, _dir, store) = webhook_with_events(&server, 4).await;
+    let r = deliver_outbox(&store, &notifiers, &fast_policy())
+        .await
+        .unwrap();
+    assert_eq!((r.delivered, r.retry_later, r.deferred), (0, 1, 3));
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(due_in(&store, 115).await, 0);
+    assert_eq!(due_in(&store, 122).await, 4);
+}
+
+#[tokio::test]
+async fn rate_limit_without_retry_after_pauses_the_backend_by_the_default_backoff() {
+    let server = HttpServer::start(|_| Reply::Respond(429, vec![], String::new())).await;
+    let (notifiers, _dir, store) = webhook_with_events(&server, 3).await;
+    let policy = DeliveryPolicy {
+        next_run_delay: Duration::from_secs(60),
+        next_run_delay_max: Duration::from_secs(60),
+        ..fast_policy()
+    };
+    let r = deliver_outbox(&store, &notifiers, &policy).await.unwrap();
+    assert_eq!((r.delivered, r.retry_later, r.deferred), (0, 1, 2));
+    assert_eq!(server.requests().len(), 2, "one try and its in-run retry");
+    assert_eq!(due_in(&store, 58).await, 0);
+    assert_eq!(due_in(&store, 61).await, 3);
+}
+
+#[tokio::test]
+async fn a_short_retry_after_also_holds_back_the_next_event() {
+    let server = HttpServer::start(|_| {
+        Reply::Respond(429, vec![("Retry-After".into(), "0.3".into())], "{}".into())
+    })
+    .await;
+    let (notifiers, _dir, store) = webhook_with_events(&server, 2).await;
+    let policy = DeliveryPolicy {
+        retries_per_run: 0,
+        ..fast_policy()
+    };
+    let r = deliver_outbox(&store, &notifiers, &policy).await.unwrap();
+    assert_eq!(r.retry_later, 2);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
     assert!(
-        store
-            .pending_deliveries(Utc::now() + chrono::Duration::seconds(121), 10)
-            .await
-            .unwrap()
-            .len()
-            == 3
+        reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(290),
+        "the second event waited for the first one's Retry-After"
     );
+}
+
+#[tokio::test]
+async fn a_hanging_backend_stops_at_its_budget_and_the_rest_stay_pending() {
+    let server = HttpServer::start(|_| Reply::Hang).await;
+    let mut s =
+        NotifySettings::from_lookup(env(&[("WEBHOOK_URL", format!("{}/h", server.base))])).unwrap();
+    // Only the budget can end this run.
+    s.request_timeout = Duration::from_secs(600);
+    s.connect_timeout = Duration::from_secs(600);
+    let notifiers = build_notifiers(&s).unwrap();
+    let (_dir, store) = store().await;
+    for i in 0..3 {
+        enqueue(&store, &Event::Test, &format!("t{i}"), &notifiers)
+            .await
+            .unwrap();
+    }
+    let policy = DeliveryPolicy {
+        backend_budget: Duration::from_millis(300),
+        ..fast_policy()
+    };
+    let r = tokio::time::timeout(
+        Duration::from_secs(20),
+        deliver_outbox(&store, &notifiers, &policy),
+    )
+    .await
+    .expect("the run ends with the backend's budget")
+    .unwrap();
+    assert_eq!(
+        (r.delivered, r.retry_later, r.dead, r.deferred),
+        (0, 1, 0, 2)
+    );
+    assert_eq!(server.requests().len(), 1, "no request after the budget");
+    assert!(r.failures[0].error.contains("budget"), "{:?}", r.failures);
+    // The one in flight counts a failed attempt; the two never tried stay
+    // due without one.
+    let due = store.pending_deliveries(Utc::now(), 10).await.unwrap();
+    let attempts: Vec<i64> = due.iter().map(|d| d.attempts).collect();
+    assert_eq!(attempts, [1, 0, 0]);
 }
 
 #[tokio::test]

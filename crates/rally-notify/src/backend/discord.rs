@@ -9,7 +9,7 @@ use crate::embed::embeds_for;
 use crate::error::{NotifyError, SendError};
 use crate::event::Event;
 use crate::render::{Message, discord};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::settings::{DiscordSettings, NotifySettings};
 
 const NAME: &str = "discord";
@@ -20,6 +20,7 @@ pub struct DiscordNotifier {
     url: String,
     token: Secret,
     auth: Secret,
+    redactor: Redactor,
 }
 
 impl fmt::Debug for DiscordNotifier {
@@ -40,6 +41,7 @@ impl DiscordNotifier {
             url: format!("{}/channels/{}/messages", s.api_base, s.channel_id),
             auth: Secret::new(format!("Bot {}", s.token.expose())),
             token: s.token.clone(),
+            redactor: Redactor::from_settings(all),
         })
     }
 }
@@ -58,10 +60,18 @@ impl Notifier for DiscordNotifier {
     }
 
     async fn send_message(&self, message: &Message) -> Result<(), SendError> {
+        self.post(message)
+            .await
+            .map_err(|e| self.redactor.send_error(e))
+    }
+}
+
+impl DiscordNotifier {
+    /// The send itself; its errors are not redacted yet.
+    async fn post(&self, message: &Message) -> Result<(), SendError> {
         let Message::Json(body) = message else {
             return Err(wrong_message(NAME));
         };
-        let secrets = [&self.token];
         let resp = self
             .client
             .post(&self.url)
@@ -69,7 +79,7 @@ impl Notifier for DiscordNotifier {
             .json(body)
             .send()
             .await
-            .map_err(|e| http::transport_error(NAME, e, &secrets))?;
-        http::check_response(NAME, resp, &secrets).await
+            .map_err(|e| http::transport_error(NAME, e))?;
+        http::check_response(NAME, resp, &self.redactor).await
     }
 }

@@ -13,7 +13,7 @@ use crate::embed::{embeds_for, summary};
 use crate::error::{NotifyError, SendError};
 use crate::event::Event;
 use crate::render::{Message, email};
-use crate::secret::{Secret, redact};
+use crate::secret::{Redactor, Secret};
 use crate::settings::{EmailSettings, NotifySettings, SmtpTls};
 
 const NAME: &str = "email";
@@ -25,6 +25,7 @@ pub struct EmailNotifier {
     to: Vec<Mailbox>,
     host: String,
     password: Option<Secret>,
+    redactor: Redactor,
 }
 
 impl fmt::Debug for EmailNotifier {
@@ -72,6 +73,7 @@ impl EmailNotifier {
                 .collect::<Result<_, _>>()?,
             host: s.host.clone(),
             password: s.password.clone(),
+            redactor: Redactor::from_settings(all),
         })
     }
 }
@@ -90,6 +92,15 @@ impl Notifier for EmailNotifier {
     }
 
     async fn send_message(&self, message: &Message) -> Result<(), SendError> {
+        self.deliver(message)
+            .await
+            .map_err(|e| self.redactor.send_error(e))
+    }
+}
+
+impl EmailNotifier {
+    /// The send itself; its errors are not redacted yet.
+    async fn deliver(&self, message: &Message) -> Result<(), SendError> {
         let Message::Email(body) = message else {
             return Err(wrong_message(NAME));
         };
@@ -105,11 +116,10 @@ impl Notifier for EmailNotifier {
                 body.html.clone(),
             ))
             .map_err(|e| SendError::permanent(NAME, format!("building the email: {e}")))?;
-        let secrets: Vec<&Secret> = self.password.iter().collect();
         match self.transport.send(msg).await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let text = redact(&format!("SMTP: {e}"), &secrets);
+                let text = format!("SMTP: {e}");
                 // SMTP 5xx replies and client-side errors will not fix
                 // themselves; 4xx replies, timeouts and connection or TLS
                 // failures might.

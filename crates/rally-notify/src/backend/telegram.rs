@@ -17,7 +17,7 @@ use crate::embed::embeds_for;
 use crate::error::{NotifyError, SendError};
 use crate::event::Event;
 use crate::render::{Message, telegram};
-use crate::secret::{Secret, redact};
+use crate::secret::{Redactor, Secret};
 use crate::settings::{NotifySettings, TelegramSettings};
 
 const NAME: &str = "telegram";
@@ -30,6 +30,7 @@ pub struct TelegramNotifier {
     chat: Recipient,
     min_interval: Duration,
     last_sent: Mutex<Option<Instant>>,
+    redactor: Redactor,
 }
 
 impl fmt::Debug for TelegramNotifier {
@@ -67,13 +68,16 @@ impl TelegramNotifier {
             chat,
             min_interval: s.min_interval,
             last_sent: Mutex::new(None),
+            redactor: Redactor::from_settings(all),
         })
     }
 
-    fn classify(&self, err: RequestError) -> SendError {
-        let secrets = [&self.token];
+    /// Classifies a teloxide error. Its texts may carry the request URL,
+    /// which holds the token: the caller redacts them.
+    fn classify(err: RequestError) -> SendError {
         match err {
             RequestError::RetryAfter(secs) => SendError::retryable(NAME, "rate limited (429)")
+                .rate_limited()
                 .with_retry_after(Some(secs.duration())),
             RequestError::Network(e) => {
                 let e = e.as_ref();
@@ -88,21 +92,19 @@ impl TelegramNotifier {
                     text.push_str(&format!(": {s}"));
                     src = s.source();
                 }
-                SendError::retryable(NAME, redact(&text, &secrets))
+                SendError::retryable(NAME, text)
             }
             // A non-JSON answer is a proxy/gateway error page: transient.
             RequestError::InvalidJson { .. } => {
                 SendError::retryable(NAME, "invalid response from the Bot API")
             }
-            RequestError::Io(e) => {
-                SendError::retryable(NAME, redact(&format!("I/O: {e}"), &secrets))
-            }
+            RequestError::Io(e) => SendError::retryable(NAME, format!("I/O: {e}")),
             RequestError::MigrateToChatId(id) => SendError::permanent(
                 NAME,
                 format!("chat migrated to a supergroup: set TELEGRAM_CHAT_ID={id}"),
             ),
             RequestError::Api(api) => {
-                let text = redact(&api.to_string(), &secrets);
+                let text = api.to_string();
                 // teloxide drops the HTTP status; server-side failures show
                 // up as their description.
                 let transient = [
@@ -114,7 +116,9 @@ impl TelegramNotifier {
                 ]
                 .iter()
                 .any(|p| text.contains(p));
-                if transient {
+                if text.contains("Too Many Requests") {
+                    SendError::retryable(NAME, text).rate_limited()
+                } else if transient {
                     SendError::retryable(NAME, text)
                 } else {
                     SendError::permanent(NAME, text)
@@ -153,6 +157,8 @@ impl Notifier for TelegramNotifier {
             .parse_mode(ParseMode::Html)
             .await;
         *last = Some(Instant::now());
-        result.map(|_| ()).map_err(|e| self.classify(e))
+        result
+            .map(|_| ())
+            .map_err(|e| self.redactor.send_error(Self::classify(e)))
     }
 }

@@ -9,7 +9,7 @@ use crate::embed::embeds_for;
 use crate::error::{NotifyError, SendError};
 use crate::event::Event;
 use crate::render::{Message, webhook};
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use crate::settings::{NotifySettings, WebhookSettings};
 
 const NAME: &str = "webhook";
@@ -18,6 +18,7 @@ const NAME: &str = "webhook";
 pub struct WebhookNotifier {
     client: reqwest::Client,
     url: Secret,
+    redactor: Redactor,
 }
 
 impl fmt::Debug for WebhookNotifier {
@@ -34,6 +35,7 @@ impl WebhookNotifier {
         Ok(WebhookNotifier {
             client: http::client(all, "rally-detector/0.1")?,
             url: s.url.clone(),
+            redactor: Redactor::from_settings(all),
         })
     }
 }
@@ -49,17 +51,25 @@ impl Notifier for WebhookNotifier {
     }
 
     async fn send_message(&self, message: &Message) -> Result<(), SendError> {
+        self.post(message)
+            .await
+            .map_err(|e| self.redactor.send_error(e))
+    }
+}
+
+impl WebhookNotifier {
+    /// The send itself; its errors are not redacted yet.
+    async fn post(&self, message: &Message) -> Result<(), SendError> {
         let Message::Json(body) = message else {
             return Err(wrong_message(NAME));
         };
-        let secrets = [&self.url];
         let resp = self
             .client
             .post(self.url.expose())
             .json(body)
             .send()
             .await
-            .map_err(|e| http::transport_error(NAME, e, &secrets))?;
-        http::check_response(NAME, resp, &secrets).await
+            .map_err(|e| http::transport_error(NAME, e))?;
+        http::check_response(NAME, resp, &self.redactor).await
     }
 }

@@ -39,6 +39,8 @@ pub enum Reply {
     Respond(u16, Vec<(String, String)>, String),
     /// Close the connection without answering.
     Drop,
+    /// Keep the connection open and never answer.
+    Hang,
 }
 
 impl Reply {
@@ -86,6 +88,7 @@ impl HttpServer {
                         s.requests.lock().unwrap().push(req.clone());
                         match handler(&req) {
                             Reply::Drop => return,
+                            Reply::Hang => std::future::pending::<()>().await,
                             Reply::Respond(status, headers, body) => {
                                 if (200..300).contains(&status) {
                                     s.accepted.lock().unwrap().push(req.clone());
