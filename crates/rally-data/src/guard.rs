@@ -6,7 +6,8 @@
 //!
 //! Cleaning (§1.2) only rejects prices that are unusable on their own
 //! (missing, non-finite, `<= 0`). The guard looks at a bar against its
-//! neighbours and the asset's own history. Its rules, in order:
+//! neighbours and the asset's own history. Its rules (volumes are checked
+//! after the bad prints are gone, so one junk bar is one decision):
 //!
 //! 1. **Far-future rows.** Bars dated after `now + 1 day` (the day of
 //!    allowance absorbs time zones: an Asian exchange's bar can carry
@@ -310,7 +311,6 @@ pub fn guard(series: Series, now: NaiveDate) -> (Series, GuardReport) {
         ..GuardReport::default()
     };
     let mut s = drop_future(series, now, &mut report);
-    repair_volumes(&mut s, &mut report);
     let dropped = find_bad_prints(&s, &mut report);
     let bars = s.len();
     let n_dropped = dropped.iter().filter(|d| **d).count();
@@ -318,6 +318,8 @@ pub fn guard(series: Series, now: NaiveDate) -> (Series, GuardReport) {
         s = keep(&s, &dropped);
     }
     repair_wicks(&mut s, &mut report);
+    // After the bad prints are gone: a 1e300 close is one decision, not two.
+    repair_volumes(&mut s, &mut report);
     if n_dropped > MAX_DROPS && n_dropped as f64 > MAX_DROP_SHARE * bars as f64 {
         report.events.push(GuardEvent::TooManyBadPrints {
             dropped: n_dropped,
@@ -846,6 +848,7 @@ mod tests {
             let (clean, bad) = planted("ABC", vec![fault.clone()]);
             let (out, r) = guard(bad, now());
             assert_eq!(out, without(&clean, &dropped), "{fault:?}");
+            assert_eq!(r.events.len(), 1, "{fault:?}: {}", r.describe());
             assert!(!r.quarantined, "{fault:?}: {}", r.describe());
         }
         let (clean, bad) = planted(
