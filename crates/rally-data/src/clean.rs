@@ -9,10 +9,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DataError;
+use crate::guard::GuardReport;
 use crate::series::{Bar, Series};
 
 /// What cleaning did to one ticker's file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CleanReport {
     /// Data lines read (header and blank lines excluded).
     pub rows_read: usize,
@@ -34,6 +35,10 @@ pub struct CleanReport {
     pub volume_zeroed: usize,
     /// The first dropped line, for messages: `line N: reason`.
     pub first_problem: Option<String>,
+    /// The data-quality guard's decisions ([`crate::guard`]); empty until
+    /// the guard ran ([`crate::Loaded::guarded`]).
+    #[serde(default)]
+    pub guard: GuardReport,
 }
 
 impl CleanReport {
@@ -46,6 +51,12 @@ impl CleanReport {
             + self.low_repaired
             + self.volume_zeroed
             + usize::from(self.resorted)
+            + self.guard.events.len()
+    }
+
+    /// The guard quarantined this ticker: leave it out of the run.
+    pub fn quarantined(&self) -> bool {
+        self.guard.quarantined
     }
 
     /// One-line human summary, empty when nothing was fixed.
@@ -67,6 +78,9 @@ impl CleanReport {
         }
         if let Some(p) = &self.first_problem {
             parts.push(format!("first problem {p}"));
+        }
+        if !self.guard.is_clean() {
+            parts.push(self.guard.describe());
         }
         parts.join(", ")
     }

@@ -3,7 +3,8 @@
 //!
 //! This crate owns the [`Series`] domain type (adjusted daily OHLCV of one
 //! ticker), the three [`Source`]s (`csv:DIR`, `yahoo`, `synthetic[:SEED]`),
-//! the cleaning rules of METHOD §1 with a per-ticker [`CleanReport`], VIX as-of
+//! the cleaning rules of METHOD §1 with a per-ticker [`CleanReport`], the
+//! data-quality [`guard`] (bad prints, unadjusted splits, future rows), VIX as-of
 //! alignment, the MessagePack [`cache`], and [`universe`] lists.
 //!
 //! It is *not* where numbers are derived from bars: indicators and features
@@ -12,6 +13,7 @@
 pub mod cache;
 pub mod clean;
 mod error;
+pub mod guard;
 pub mod series;
 pub mod source;
 pub mod synthetic;
@@ -21,8 +23,9 @@ pub mod yahoo;
 pub use cache::{Cache, CachedSeries};
 pub use clean::{CleanReport, RawRow, clean_rows, parse_yahoo_csv};
 pub use error::DataError;
+pub use guard::{GuardEvent, GuardReport, guard};
 pub use series::{Bar, Series, align_asof, years_before};
 pub use source::{CsvSource, Loaded, Source, SourceSpec, VIX_TICKER, open_source};
-pub use synthetic::SyntheticSource;
+pub use synthetic::{Fault, SyntheticSource};
 pub use universe::{DEFAULT_BASKET, Universe, normalise_symbol};
 pub use yahoo::YahooSource;

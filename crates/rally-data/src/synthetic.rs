@@ -15,6 +15,11 @@
 //!   RALLY_ST barrier — the volatility-compression-to-rally transition.
 //! - Equity-like tickers trade on weekdays; `*-USD` tickers every calendar day
 //!   with about twice the volatility. Prices are already adjusted.
+//!
+//! For the data-quality guard's test corpora, [`SyntheticSource::with_faults`]
+//! plants [`Fault`]s (bad prints, unadjusted splits, absurd ticks, far-future
+//! rows, frozen prices) in named tickers; without faults the output is
+//! exactly the plain synthetic market.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
@@ -171,6 +176,76 @@ enum Phase {
     Breakout { up: bool },
 }
 
+/// A data fault planted in one ticker's synthetic bars, as uncurated real
+/// data has them. Bar positions count from the first bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Bars `at..at + days` printed at `factor` x their prices (O, H, L, C),
+    /// the following bars normal again: a spike that reverts.
+    Spike { at: usize, days: usize, factor: f64 },
+    /// From bar `at` on, prices divided by `ratio` and volume multiplied by
+    /// it: a `ratio`:1 split the data was not adjusted for.
+    UnadjustedSplit { at: usize, ratio: f64 },
+    /// Bar `at`'s open, high, low and close all `price` (e.g. `1e20`).
+    Tick { at: usize, price: f64 },
+    /// Bar `at`'s high only at `price`.
+    HighTick { at: usize, price: f64 },
+    /// Bar `at`'s volume.
+    Volume { at: usize, volume: f64 },
+    /// One more bar, a copy of the last, dated `days` after it.
+    FutureRow { days: u64 },
+    /// From bar `at` on, every price frozen at bar `at`'s close, volume 0.
+    Frozen { at: usize },
+}
+
+impl Fault {
+    fn apply(&self, s: &mut Series) {
+        let n = s.len();
+        let scale = |s: &mut Series, i: usize, f: f64| {
+            s.open[i] *= f;
+            s.high[i] *= f;
+            s.low[i] *= f;
+            s.close[i] *= f;
+        };
+        match *self {
+            Fault::Spike { at, days, factor } => {
+                for i in at..(at + days).min(n) {
+                    scale(s, i, factor);
+                }
+            }
+            Fault::UnadjustedSplit { at, ratio } => {
+                for i in at.min(n)..n {
+                    scale(s, i, 1.0 / ratio);
+                    s.volume[i] *= ratio;
+                }
+            }
+            Fault::Tick { at, price } if at < n => {
+                (s.open[at], s.high[at], s.low[at], s.close[at]) = (price, price, price, price);
+            }
+            Fault::HighTick { at, price } if at < n => s.high[at] = price,
+            Fault::Volume { at, volume } if at < n => s.volume[at] = volume,
+            Fault::FutureRow { days } => {
+                if let Some(mut bar) = n.checked_sub(1).map(|i| s.bar(i)) {
+                    bar.date = bar
+                        .date
+                        .checked_add_days(Days::new(days))
+                        .unwrap_or(bar.date);
+                    s.push(bar);
+                }
+            }
+            Fault::Frozen { at } => {
+                if let Some(c) = s.close.get(at).copied() {
+                    for i in at..n {
+                        (s.open[i], s.high[i], s.low[i], s.close[i]) = (c, c, c, c);
+                        s.volume[i] = 0.0;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Deterministic synthetic market (`synthetic[:SEED]`).
 #[derive(Debug, Clone)]
 pub struct SyntheticSource {
@@ -178,6 +253,8 @@ pub struct SyntheticSource {
     start: NaiveDate,
     end: NaiveDate,
     market: std::sync::Arc<Market>,
+    /// Planted faults by ticker, applied in order (empty: the plain market).
+    faults: Vec<(String, Fault)>,
 }
 
 impl SyntheticSource {
@@ -197,7 +274,18 @@ impl SyntheticSource {
             start,
             end,
             market: std::sync::Arc::new(Market::generate(seed, start, days)),
+            faults: Vec::new(),
         }
+    }
+
+    /// The same market with `faults` planted in the named tickers (test
+    /// corpora for the guard). Faults apply in the order given.
+    pub fn with_faults(
+        mut self,
+        faults: impl IntoIterator<Item = (String, Fault)>,
+    ) -> SyntheticSource {
+        self.faults.extend(faults);
+        self
     }
 
     pub fn seed(&self) -> u64 {
@@ -235,8 +323,17 @@ impl SyntheticSource {
         s
     }
 
-    /// One ticker's bars. Every name gets its own reproducible path.
+    /// One ticker's bars (with its planted faults). Every name gets its own
+    /// reproducible path.
     pub fn series(&self, ticker: &str) -> Series {
+        let mut s = self.market_series(ticker);
+        for (_, f) in self.faults.iter().filter(|(t, _)| t == ticker) {
+            f.apply(&mut s);
+        }
+        s
+    }
+
+    fn market_series(&self, ticker: &str) -> Series {
         if ticker == VIX_TICKER || ticker == "VIX" {
             return self.vix_series();
         }
@@ -336,7 +433,12 @@ impl SyntheticSource {
 
 impl Source for SyntheticSource {
     fn describe(&self) -> String {
-        format!("synthetic:{}", self.seed)
+        if self.faults.is_empty() {
+            format!("synthetic:{}", self.seed)
+        } else {
+            // Never shares a cache with the plain market.
+            format!("synthetic:{}+{}faults", self.seed, self.faults.len())
+        }
     }
 
     fn load(&self, ticker: &str) -> Result<Loaded, DataError> {
@@ -407,5 +509,69 @@ mod tests {
         let calm: f64 = pairs[..k].iter().map(|p| p.1).sum::<f64>() / k as f64;
         let stressed: f64 = pairs[pairs.len() - k..].iter().map(|p| p.1).sum::<f64>() / k as f64;
         assert!(stressed > calm + 8.0, "calm {calm} stressed {stressed}");
+    }
+}
+
+#[cfg(test)]
+mod pin_output {
+    use super::*;
+    use crate::source::Source;
+
+    /// FNV-1a over every date and value bit of a few default series.
+    fn fingerprint(src: &SyntheticSource) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        let mut eat = |x: u64| {
+            for b in x.to_le_bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for t in ["SPY", "AAPL", "BTC-USD", VIX_TICKER] {
+            let s = src.series(t);
+            for i in 0..s.len() {
+                let b = s.bar(i);
+                eat(b.date.num_days_from_ce() as u64);
+                for v in [b.open, b.high, b.low, b.close, b.volume] {
+                    eat(v.to_bits());
+                }
+            }
+        }
+        h
+    }
+
+    /// The default market is what the demo and other crates' tests were
+    /// built on: planting faults must not move a bit of it. The value was
+    /// taken from the source before faults existed.
+    #[test]
+    fn default_output_is_pinned() {
+        assert_eq!(
+            fingerprint(&SyntheticSource::new(42)),
+            0x8533_b36c_006c_ce01
+        );
+        let other = SyntheticSource::new(42).with_faults([(
+            "QQQ".to_owned(),
+            Fault::Tick {
+                at: 10,
+                price: 1e20,
+            },
+        )]);
+        assert_eq!(fingerprint(&other), 0x8533_b36c_006c_ce01);
+    }
+
+    #[test]
+    fn faults_change_only_their_ticker_and_the_description() {
+        let plain = SyntheticSource::new(42);
+        let src = plain.clone().with_faults([(
+            "QQQ".to_owned(),
+            Fault::Spike {
+                at: 10,
+                days: 2,
+                factor: 100.0,
+            },
+        )]);
+        let (a, b) = (plain.series("QQQ"), src.series("QQQ"));
+        assert_eq!(b.close[10], a.close[10] * 100.0);
+        assert_eq!(b.high[11], a.high[11] * 100.0);
+        assert_eq!((b.close[9], b.close[12]), (a.close[9], a.close[12]));
+        assert_ne!(plain.describe(), src.describe());
     }
 }
