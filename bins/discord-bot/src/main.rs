@@ -36,6 +36,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    if let Err(e) = rally_notify::discord_token_shape(&token) {
+        eprintln!("error: DISCORD_BOT_TOKEN: {e} (see the README, \"Discord bot setup\")");
+        return ExitCode::from(2);
+    }
     let state = StateDir::cwd();
     let _guard = rally_pipeline::logging::init(Some(&state.logs()));
     // No `.env` is fine (settings may come from the environment).

@@ -24,6 +24,10 @@ pub enum PipelineError {
     },
     #[error("{ticker}: only {bars} usable bars")]
     TooShort { ticker: String, bars: usize },
+    /// The data guard found damage it cannot repair unambiguously; the
+    /// ticker sits this run out.
+    #[error("{ticker}: quarantined for this run: {reason}")]
+    Quarantined { ticker: String, reason: String },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -38,7 +42,9 @@ impl PipelineError {
     /// Prefix the ticker unless the error already names it.
     pub fn for_ticker(self, ticker: &str) -> PipelineError {
         match &self {
-            PipelineError::Ticker { .. } | PipelineError::TooShort { .. } => self,
+            PipelineError::Ticker { .. }
+            | PipelineError::TooShort { .. }
+            | PipelineError::Quarantined { .. } => self,
             PipelineError::Data(e) if e.ticker().is_some() => self,
             _ => PipelineError::Ticker {
                 ticker: ticker.to_owned(),

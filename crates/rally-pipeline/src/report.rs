@@ -337,6 +337,23 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
             );
         }
     }
+    if !r.data_repairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nRepaired by the data guard ({}):",
+            r.data_repairs.len()
+        );
+        for p in r.data_repairs.iter().take(LISTED_FAILURES) {
+            let _ = writeln!(out, "  {}", p.reason);
+        }
+        if r.data_repairs.len() > LISTED_FAILURES {
+            let _ = writeln!(
+                out,
+                "  ... and {} more (`--json` lists every one)",
+                r.data_repairs.len() - LISTED_FAILURES
+            );
+        }
+    }
     out
 }
 

@@ -151,6 +151,9 @@ pub struct ScanReport {
     pub corrupt_models: Vec<Problem>,
     pub data_errors: Vec<Problem>,
     pub stale_data: Vec<Problem>,
+    /// What the data guard repaired (bars dropped, values reset), one line
+    /// per ticker; the ticker was scanned on the repaired bars.
+    pub data_repairs: Vec<Problem>,
     /// Weekdays between `as_of` and the day of the run
     /// ([`crate::health::weekdays_behind`]); old data are reported, not hidden.
     pub data_lag_weekdays: Option<i64>,
@@ -395,7 +398,21 @@ pub async fn run_scan(
         .collect();
     let names: Vec<String> = models.iter().map(|(t, _)| t.clone()).collect();
     let vix = data.vix()?;
-    let loaded = data.load(&names);
+    let loaded: Vec<Result<Series, PipelineError>> = data
+        .load_checked(&names)
+        .into_iter()
+        .map(|r| {
+            r.map(|l| {
+                if let Some(line) = l.report.guard.line() {
+                    report.data_repairs.push(Problem {
+                        ticker: l.series.ticker.clone(),
+                        reason: line,
+                    });
+                }
+                l.series
+            })
+        })
+        .collect();
     let scored: Vec<Result<Scored, PipelineError>> = models
         .par_iter()
         .zip(loaded.into_par_iter())
