@@ -51,9 +51,9 @@ impl Store {
         } else {
             let file = opts.get_filename().to_path_buf();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                std::fs::create_dir_all(dir).map_err(|error| StoreError::Io {
                     path: dir.to_path_buf(),
-                    source,
+                    error,
                 })?;
             }
             Some(file)
