@@ -9,6 +9,8 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
+
 /// Everything that can go wrong in the state store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +40,19 @@ pub enum StoreError {
     /// Writing a CSV export failed.
     #[error("csv export: {0}")]
     Csv(csv::Error),
+    /// A scan commit's as-of date is older than the newest stored scan and
+    /// the commit is not a backfill; nothing was written. Committing it would
+    /// replace today's positions with an older day's.
+    #[error(
+        "scan as of {as_of} is older than the newest stored scan ({newest}); \
+         nothing written (a deliberate re-run of a past day must be a backfill)"
+    )]
+    OlderThanStored {
+        /// The refused scan's as-of date.
+        as_of: NaiveDate,
+        /// The newest as-of date stored.
+        newest: NaiveDate,
+    },
     /// A blocking export task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),

@@ -7,7 +7,8 @@
 //! The store is deliberately dumb about trading: it persists rows that the
 //! pipeline computes (the trade state machine's state is an opaque JSON
 //! string here) and guarantees atomicity and idempotence of a scan commit
-//! ([`Store::commit_scan`]). It does not compute P&L, size positions, render
+//! ([`Store::commit_scan`]), and that a scan computed from a state another
+//! scan has since replaced is not committed ([`Store::scan_base`]). It does not compute P&L, size positions, render
 //! or send alerts (see `rally-notify`), or validate tickers.
 //!
 //! All SQL is runtime `sqlx::query`/`query_as` with bound parameters; no
@@ -30,7 +31,7 @@ pub use outbox::{
 pub use rows::{
     ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow, UserRow, UserTradeRow,
 };
-pub use scan::{CommitOutcome, ScanCommit};
+pub use scan::{CommitOutcome, ScanBase, ScanCommit};
 pub use store::Store;
 pub use time::format_ts;
 pub use users::{NewUserTrade, TradeClose};
