@@ -53,9 +53,87 @@ pub enum StoreError {
         /// The newest as-of date stored.
         newest: NaiveDate,
     },
+    /// The file exists but is not this application's state store (another
+    /// application's database, or not SQLite at all). Nothing was written.
+    #[error(
+        "{} is not a rally state store ({reason}); refusing to use or change it",
+        path.display()
+    )]
+    ForeignDatabase {
+        /// The database file.
+        path: PathBuf,
+        /// What was found instead.
+        reason: ForeignReason,
+    },
+    /// SQLite could not open (or first read) the database file.
+    #[error("cannot open the state store {}: {}", path.display(), sqlx_text(error))]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        error: sqlx::Error,
+    },
+    /// A read-only open found no database file.
+    #[error(
+        "the state store {} does not exist yet (the scanner creates it on its first run)",
+        path.display()
+    )]
+    Missing {
+        /// The database file looked for.
+        path: PathBuf,
+    },
+    /// A read-only open found a store whose schema is older than this
+    /// version's; read-only openers never migrate.
+    #[error(
+        "the state store {} has schema version {}, this version needs {required}; \
+         run `scanner` once to upgrade it",
+        path.display(),
+        applied.map_or_else(|| "none".to_owned(), |v| v.to_string())
+    )]
+    SchemaOutdated {
+        /// The database file.
+        path: PathBuf,
+        /// Newest migration applied, `None` if none is.
+        applied: Option<i64>,
+        /// Newest migration this version embeds.
+        required: i64,
+    },
     /// A blocking export task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
+}
+
+/// Why a database file is not this application's state store.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ForeignReason {
+    /// The file is not a SQLite database.
+    #[error("not a SQLite database")]
+    NotSqlite,
+    /// The database carries another application's `PRAGMA application_id`.
+    #[error("application id {0:#010x}, not the store's")]
+    OtherApplication(i32),
+    /// The database has tables (or other schema objects) but none of this
+    /// application's migrations.
+    #[error("it holds {} and no rally migrations", list_objects(objects))]
+    UnknownSchema {
+        /// Names of its schema objects (tables first).
+        objects: Vec<String>,
+    },
+}
+
+/// At most five names, then how many more.
+fn list_objects(objects: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = objects
+        .iter()
+        .take(SHOWN)
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if objects.len() > SHOWN {
+        text.push_str(&format!(" and {} more", objects.len() - SHOWN));
+    }
+    text
 }
 
 impl From<sqlx::Error> for StoreError {

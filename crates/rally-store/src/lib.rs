@@ -16,6 +16,7 @@
 
 mod error;
 mod export;
+mod identity;
 mod outbox;
 mod rows;
 mod scan;
@@ -23,8 +24,9 @@ mod store;
 mod time;
 mod users;
 
-pub use error::StoreError;
+pub use error::{ForeignReason, StoreError};
 pub use export::{EQUITY_CSV, JOURNAL_CSV};
+pub use identity::APPLICATION_ID;
 pub use outbox::{
     Claim, DeadDelivery, DeliveryStatus, NewOutboxEvent, OutboxStatusCount, PendingDelivery,
 };

@@ -460,3 +460,401 @@ async fn scan_in_another_process_conflicts() {
         [d("2024-05-01"), d("2024-05-02"), d("2024-05-03")]
     );
 }
+
+// ------------------------------------------------------ foreign databases
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sqlx::ConnectOptions as _;
+use sqlx::Connection as _;
+use sqlx::sqlite::SqliteConnectOptions;
+
+/// Creates a database at `path` by running `statements` on a plain
+/// connection (another application's file).
+async fn make_db(path: &Path, statements: &[&'static str]) {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .connect()
+        .await
+        .unwrap();
+    for s in statements {
+        sqlx::raw_sql(*s).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+}
+
+/// Runs `statements` on an existing database through a plain connection.
+async fn tamper(path: &Path, statements: &[&'static str]) {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .unwrap();
+    for s in statements {
+        sqlx::raw_sql(*s).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+}
+
+/// Every file of `dir` with its length and a hash of its bytes.
+fn files(dir: &Path) -> BTreeMap<String, (usize, u64)> {
+    use std::hash::{Hash as _, Hasher as _};
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let bytes = std::fs::read(e.path()).unwrap();
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            bytes.hash(&mut h);
+            (
+                e.file_name().into_string().unwrap(),
+                (bytes.len(), h.finish()),
+            )
+        })
+        .collect()
+}
+
+async fn application_id(store: &Store) -> i32 {
+    sqlx::query_as::<_, (i32,)>("PRAGMA application_id")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+        .0
+}
+
+fn expect_foreign(result: Result<Store, StoreError>, file: &Path) -> ForeignReason {
+    match result {
+        Err(e @ StoreError::ForeignDatabase { .. }) => {
+            assert!(
+                e.to_string().contains(&file.display().to_string()),
+                "names the file: {e}"
+            );
+            let StoreError::ForeignDatabase { path, reason } = e else {
+                unreachable!()
+            };
+            assert_eq!(path, file);
+            reason
+        }
+        other => panic!(
+            "expected ForeignDatabase for {}, got {other:?}",
+            file.display()
+        ),
+    }
+}
+
+#[tokio::test]
+async fn foreign_databases_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let customers = dir.path().join("customers.db");
+    make_db(
+        &customers,
+        &[
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)",
+            "INSERT INTO customers (name) VALUES ('Ada')",
+        ],
+    )
+    .await;
+    // Would make the first migration fail half-way (and leave
+    // `_sqlx_migrations` behind) if it were attempted.
+    let clash = dir.path().join("clash.db");
+    make_db(&clash, &["CREATE TABLE positions (ticker TEXT, qty REAL)"]).await;
+    let other_app = dir.path().join("other-app.db");
+    make_db(
+        &other_app,
+        &[
+            "PRAGMA application_id = 42",
+            "CREATE TABLE notes (body TEXT)",
+        ],
+    )
+    .await;
+    let text = dir.path().join("notes.txt");
+    std::fs::write(
+        &text,
+        "not a database, but long enough to have a header.\n".repeat(4),
+    )
+    .unwrap();
+    let before = files(dir.path());
+
+    let reason = expect_foreign(Store::open(customers.to_str().unwrap()).await, &customers);
+    assert_eq!(
+        reason,
+        ForeignReason::UnknownSchema {
+            objects: vec!["customers".into()]
+        }
+    );
+    let reason = expect_foreign(Store::open(clash.to_str().unwrap()).await, &clash);
+    assert_eq!(
+        reason,
+        ForeignReason::UnknownSchema {
+            objects: vec!["positions".into()]
+        }
+    );
+    let url = format!("sqlite://{}", other_app.display());
+    assert_eq!(
+        expect_foreign(Store::open(&url).await, &other_app),
+        ForeignReason::OtherApplication(42)
+    );
+    assert_eq!(
+        expect_foreign(Store::open(text.to_str().unwrap()).await, &text),
+        ForeignReason::NotSqlite
+    );
+    // Read-only opens refuse them just the same.
+    for file in [&customers, &clash, &other_app, &text] {
+        expect_foreign(Store::open_read_only(file.to_str().unwrap()).await, file);
+    }
+    assert_eq!(files(dir.path()), before, "no byte changed, no file added");
+}
+
+#[tokio::test]
+async fn foreign_wal_database_is_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.db");
+    make_db(
+        &file,
+        &[
+            "PRAGMA journal_mode = WAL",
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY)",
+            "INSERT INTO customers DEFAULT VALUES",
+        ],
+    )
+    .await;
+    let before = files(dir.path());
+    expect_foreign(Store::open(file.to_str().unwrap()).await, &file);
+    expect_foreign(Store::open_read_only(file.to_str().unwrap()).await, &file);
+    assert_eq!(files(dir.path()), before, "no byte changed, no file added");
+}
+
+#[tokio::test]
+async fn new_empty_and_pre_marker_stores_are_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = Store::open(&db_path(&dir)).await.unwrap();
+    assert_eq!(application_id(&fresh).await, APPLICATION_ID);
+
+    // An empty file (e.g. `touch rally.db`) holds nothing to protect.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let store = Store::open(empty.to_str().unwrap()).await.unwrap();
+    assert_eq!(application_id(&store).await, APPLICATION_ID);
+    store.close().await;
+
+    // A store created before the marker existed: adopted, marked, data kept.
+    let old = dir.path().join("old.db");
+    let store = Store::open(old.to_str().unwrap()).await.unwrap();
+    store
+        .commit_scan(&scan("2024-05-01", None, &["AAPL"], &[]))
+        .await
+        .unwrap();
+    store.close().await;
+    tamper(&old, &["PRAGMA application_id = 0"]).await;
+    let store = Store::open(old.to_str().unwrap()).await.unwrap();
+    assert_eq!(application_id(&store).await, APPLICATION_ID);
+    assert_eq!(tickers(&store.open_positions().await.unwrap()), ["AAPL"]);
+    store.close().await;
+
+    // Without the marker, a migrations table alone is not enough: it must
+    // hold this store's first migration.
+    tamper(
+        &old,
+        &[
+            "PRAGMA application_id = 0",
+            "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1",
+        ],
+    )
+    .await;
+    assert!(matches!(
+        expect_foreign(Store::open(old.to_str().unwrap()).await, &old),
+        ForeignReason::UnknownSchema { .. }
+    ));
+}
+
+// -------------------------------------------------------- read-only opens
+
+#[tokio::test]
+async fn read_only_open_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere/rally.db");
+    match Store::open_read_only(missing.to_str().unwrap()).await {
+        Err(StoreError::Missing { path }) => assert_eq!(path, missing),
+        other => panic!("expected Missing, got {other:?}"),
+    }
+    assert!(!missing.parent().unwrap().exists(), "creates nothing");
+
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(
+        Store::open_read_only(empty.to_str().unwrap()).await,
+        Err(StoreError::SchemaOutdated { applied: None, .. })
+    ));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    // A store last migrated by an older version.
+    let old = dir.path().join("old.db");
+    Store::open(old.to_str().unwrap())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    tamper(
+        &old,
+        &[
+            "DELETE FROM _sqlx_migrations WHERE version = 3",
+            "ALTER TABLE scan_runs DROP COLUMN summary_json",
+        ],
+    )
+    .await;
+    match Store::open_read_only(old.to_str().unwrap()).await {
+        Err(e @ StoreError::SchemaOutdated { .. }) => {
+            assert!(e.to_string().contains("run `scanner` once"), "{e}");
+            let StoreError::SchemaOutdated {
+                applied, required, ..
+            } = e
+            else {
+                unreachable!()
+            };
+            assert_eq!((applied, required), (Some(2), 3));
+        }
+        other => panic!("expected SchemaOutdated, got {other:?}"),
+    }
+    let (n,): (i64,) = {
+        let mut conn = SqliteConnectOptions::new()
+            .filename(&old)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(n, 2, "a read-only open never migrates");
+}
+
+#[tokio::test]
+async fn read_only_store_reads_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = Store::open(&path).await.unwrap();
+    let c = scan("2024-05-01", None, &["AAPL", "MSFT"], &["NFLX"]);
+    store.commit_scan(&c).await.unwrap();
+    // Still open: the reader sees the writer's WAL.
+    let reader = Store::open_read_only(&format!("sqlite://{path}?mode=ro"))
+        .await
+        .unwrap();
+    assert_eq!(reader.open_positions().await.unwrap(), c.positions);
+    assert_eq!(
+        reader.scan_base().await.unwrap().newest,
+        Some(d("2024-05-01"))
+    );
+    let mut next = scan("2024-05-02", Some("2024-05-01"), &["AAPL"], &[]);
+    next.events.clear();
+    assert!(matches!(
+        reader.commit_scan(&next).await,
+        Err(StoreError::Db(_))
+    ));
+    assert!(store.scan_run(d("2024-05-02")).await.unwrap().is_none());
+}
+
+/// Environment of the read-only-directory child (see [`child_read_only`]).
+const RO_DB: &str = "RALLY_STORE_TEST_RO_DB";
+const RO_UNREADABLE: &str = "RALLY_STORE_TEST_RO_UNREADABLE";
+
+/// What must hold when the store's directory is read-only for the current
+/// user: the read-only open works (WAL database, no `-shm` file) and an
+/// unreadable file is reported as such.
+async fn read_only_directory_checks(db: &Path, unreadable: &Path) {
+    let store = Store::open_read_only(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(tickers(&store.open_positions().await.unwrap()), ["AAPL"]);
+    assert_eq!(
+        store.last_scan_run().await.unwrap().unwrap().as_of,
+        d("2024-05-01")
+    );
+    store.close().await;
+    match Store::open_read_only(unreadable.to_str().unwrap()).await {
+        Err(e @ StoreError::Io { .. }) => {
+            let StoreError::Io { path, error } = &e else {
+                unreachable!()
+            };
+            assert_eq!(path, unreadable);
+            assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
+        }
+        other => panic!("expected permission denied, got {other:?}"),
+    }
+    // The read-write open reports SQLite's cause with the file.
+    let err = Store::open(db.to_str().unwrap()).await.unwrap_err();
+    assert!(err.to_string().contains(&db.display().to_string()), "{err}");
+}
+
+/// Entry point of the unprivileged child of [`read_only_directory`].
+#[tokio::test]
+#[ignore = "child process of read_only_directory"]
+async fn child_read_only() {
+    let var = |k: &str| PathBuf::from(std::env::var(k).unwrap_or_else(|_| panic!("{k} unset")));
+    read_only_directory_checks(&var(RO_DB), &var(RO_UNREADABLE)).await;
+    println!("READ-ONLY CHECKS PASSED");
+}
+
+/// Whether the current user can create files in `dir` despite its mode
+/// (root can).
+fn can_create_in(dir: &Path) -> bool {
+    let probe = dir.join(".probe");
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[tokio::test]
+async fn read_only_directory() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    let db = models.join("rally.db");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    store
+        .commit_scan(&scan("2024-05-01", None, &["AAPL"], &[]))
+        .await
+        .unwrap();
+    store.close().await;
+    let unreadable = models.join("locked.db");
+    std::fs::copy(&db, &unreadable).unwrap();
+    assert!(!models.join("rally.db-shm").exists(), "closed cleanly");
+    let mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    mode(&unreadable, 0o000);
+    mode(&models, 0o555);
+    mode(dir.path(), 0o755);
+
+    if !can_create_in(&models) {
+        read_only_directory_checks(&db, &unreadable).await;
+    } else {
+        // Root ignores modes: run the checks as `nobody` in a child process.
+        use std::os::unix::process::CommandExt as _;
+        let spawned = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "child_read_only",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(RO_DB, &db)
+            .env(RO_UNREADABLE, &unreadable)
+            .uid(65534)
+            .gid(65534)
+            .output();
+        match spawned {
+            Ok(out) => {
+                let text = String::from_utf8_lossy(&out.stdout);
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    out.status.success() && text.contains("READ-ONLY CHECKS PASSED"),
+                    "child failed:\n{text}\n{err}"
+                );
+            }
+            Err(e) => println!("skipped: cannot run the checks as an unprivileged user ({e})"),
+        }
+    }
+    mode(&models, 0o755);
+}
