@@ -11,6 +11,10 @@
 //! scan has since replaced is not committed ([`Store::scan_base`]). It does not compute P&L, size positions, render
 //! or send alerts (see `rally-notify`), or validate tickers.
 //!
+//! It only ever opens its own files: a database that is not empty and does
+//! not carry its marker ([`APPLICATION_ID`]) is refused unchanged, and
+//! readers that must not write use [`Store::open_read_only`].
+//!
 //! All SQL is runtime `sqlx::query`/`query_as` with bound parameters; no
 //! database is needed at compile time.
 
