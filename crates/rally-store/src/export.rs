@@ -108,9 +108,9 @@ fn write_atomic_blocking<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut csv::Writer<&mut std::fs::File>) -> Result<()>,
 {
-    let io = |source| StoreError::Io {
+    let io = |error| StoreError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),

@@ -7,14 +7,20 @@
 //! The store is deliberately dumb about trading: it persists rows that the
 //! pipeline computes (the trade state machine's state is an opaque JSON
 //! string here) and guarantees atomicity and idempotence of a scan commit
-//! ([`Store::commit_scan`]). It does not compute P&L, size positions, render
+//! ([`Store::commit_scan`]), and that a scan computed from a state another
+//! scan has since replaced is not committed ([`Store::scan_base`]). It does not compute P&L, size positions, render
 //! or send alerts (see `rally-notify`), or validate tickers.
+//!
+//! It only ever opens its own files: a database that is not empty and does
+//! not carry its marker ([`APPLICATION_ID`]) is refused unchanged, and
+//! readers that must not write use [`Store::open_read_only`].
 //!
 //! All SQL is runtime `sqlx::query`/`query_as` with bound parameters; no
 //! database is needed at compile time.
 
 mod error;
 mod export;
+mod identity;
 mod outbox;
 mod rows;
 mod scan;
@@ -22,15 +28,16 @@ mod store;
 mod time;
 mod users;
 
-pub use error::StoreError;
+pub use error::{ForeignReason, StoreError};
 pub use export::{EQUITY_CSV, JOURNAL_CSV};
+pub use identity::APPLICATION_ID;
 pub use outbox::{
     Claim, DeadDelivery, DeliveryStatus, NewOutboxEvent, OutboxStatusCount, PendingDelivery,
 };
 pub use rows::{
     ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow, UserRow, UserTradeRow,
 };
-pub use scan::{CommitOutcome, ScanCommit};
+pub use scan::{CommitOutcome, ScanBase, ScanCommit};
 pub use store::Store;
 pub use time::format_ts;
 pub use users::{NewUserTrade, TradeClose};

@@ -1,11 +1,28 @@
 //! The atomic, idempotent scan commit and the readers of scan state.
+//!
+//! A scan reads its starting state with [`Store::scan_base`], computes
+//! outside any transaction, and commits with [`Store::commit_scan`], which
+//! checks (optimistic concurrency) that no other scan committed in between:
+//! otherwise two scans computed from the same positions would each replace
+//! the positions, and the trades opened by the first would be lost.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::outbox::{NewOutboxEvent, insert_event};
 use crate::rows::{ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow};
 use crate::time::format_ts;
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
+
+/// The state a scan computes from, read in one transaction so the positions
+/// are exactly those the newest scan left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanBase {
+    /// As-of date of the newest committed scan; `None` for an empty store.
+    /// Pass it back as [`ScanCommit::base`].
+    pub newest: Option<NaiveDate>,
+    /// The open positions stored by that scan, by ticker.
+    pub positions: Vec<PositionRow>,
+}
 
 /// Everything one scan writes, committed together by [`Store::commit_scan`].
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +30,14 @@ pub struct ScanCommit {
     /// The scan's as-of date (newest bar among the scanned tickers). A second
     /// commit with the same date is a no-op.
     pub as_of: NaiveDate,
+    /// The newest committed as-of date the scan computed from
+    /// ([`ScanBase::newest`]). If another scan committed since, the commit
+    /// returns [`CommitOutcome::Conflict`] and writes nothing.
+    pub base: Option<NaiveDate>,
+    /// Allows committing an `as_of` older than the newest stored scan (a
+    /// deliberate re-run of a past day). Without it such a commit is refused
+    /// with [`StoreError::OlderThanStored`].
+    pub backfill: bool,
     /// When the scan started.
     pub started_at: DateTime<Utc>,
     /// When the scan finished computing; also the `created_at` of its events
@@ -44,6 +69,15 @@ pub struct ScanCommit {
 pub enum CommitOutcome {
     /// A scan with this as-of date was already committed; nothing changed.
     AlreadyDone,
+    /// Another scan committed after the state this one computed from was
+    /// read; nothing changed. Expected under concurrency: the caller reads
+    /// [`Store::scan_base`] again, recomputes and commits again.
+    Conflict {
+        /// The newest as-of the scan computed from ([`ScanCommit::base`]).
+        base: Option<NaiveDate>,
+        /// The newest as-of stored now.
+        newest: Option<NaiveDate>,
+    },
     /// Everything was written in one transaction.
     Committed {
         /// Open positions now stored.
@@ -58,11 +92,32 @@ pub enum CommitOutcome {
 }
 
 impl Store {
+    /// The newest committed scan's as-of date and the open positions, read
+    /// in one transaction (one consistent snapshot even while a scan
+    /// commits). A scan computes from this and passes `newest` back as
+    /// [`ScanCommit::base`].
+    pub async fn scan_base(&self) -> Result<ScanBase> {
+        let mut tx = self.pool.begin().await?;
+        let newest = newest_as_of(&mut tx).await?;
+        let positions = sqlx::query_as("SELECT * FROM positions ORDER BY ticker")
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ScanBase { newest, positions })
+    }
+
     /// Commits one scan atomically and idempotently.
     ///
-    /// In a single write transaction: if `scan_runs` already has `as_of`,
-    /// returns [`CommitOutcome::AlreadyDone`] and writes nothing; otherwise
-    /// replaces the open positions, journals closed trades (`INSERT OR
+    /// In a single write transaction (`BEGIN IMMEDIATE`, so the checks and
+    /// the writes see the same state):
+    /// - if `scan_runs` already has `as_of`, returns
+    ///   [`CommitOutcome::AlreadyDone`];
+    /// - else if `as_of` is older than the newest stored scan and
+    ///   `backfill` is not set, fails with [`StoreError::OlderThanStored`];
+    /// - else if the newest stored scan is not `base`, returns
+    ///   [`CommitOutcome::Conflict`];
+    ///
+    /// all three writing nothing. Otherwise it replaces the open positions, journals closed trades (`INSERT OR
     /// IGNORE`), upserts the equity snapshot, stores the signals, enqueues the
     /// outbox events with their pending deliveries, and inserts the
     /// `scan_runs` row last. A process killed at any point leaves either all
@@ -78,6 +133,23 @@ impl Store {
             tx.rollback().await?;
             tracing::info!(as_of = %c.as_of, "scan already committed; nothing to do");
             return Ok(CommitOutcome::AlreadyDone);
+        }
+        let newest = newest_as_of(&mut tx).await?;
+        if let Some(newest) = newest.filter(|n| c.as_of < *n && !c.backfill) {
+            tx.rollback().await?;
+            return Err(StoreError::OlderThanStored {
+                as_of: c.as_of,
+                newest,
+            });
+        }
+        if newest != c.base {
+            tx.rollback().await?;
+            let outcome = CommitOutcome::Conflict {
+                base: c.base,
+                newest,
+            };
+            tracing::info!(as_of = %c.as_of, ?outcome, "another scan committed first; nothing written");
+            return Ok(outcome);
         }
 
         sqlx::query("DELETE FROM positions")
@@ -273,4 +345,12 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?)
     }
+}
+
+/// As-of date of the newest committed scan, inside a transaction.
+async fn newest_as_of(tx: &mut sqlx::SqliteConnection) -> Result<Option<NaiveDate>> {
+    let (newest,): (Option<NaiveDate>,) = sqlx::query_as("SELECT MAX(as_of) FROM scan_runs")
+        .fetch_one(tx)
+        .await?;
+    Ok(newest)
 }

@@ -62,6 +62,8 @@ fn closed(ticker: &str, signal: &str, exit: &str, pnl: f64) -> ClosedTradeRow {
 fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
     ScanCommit {
         as_of: d(as_of),
+        base: None,
+        backfill: false,
         started_at: t(21),
         finished_at: t(22),
         n_scanned: 40,
@@ -268,6 +270,7 @@ async fn commit_scan_is_idempotent_and_readable() {
 
     // Next day: positions replaced, journal deduplicated, equity accumulates.
     let mut next = commit("2024-05-02", &["TSLA"]);
+    next.base = Some(d("2024-05-01"));
     next.closed_trades
         .push(closed("AAPL", "2024-04-29", "2024-05-02", -20.0));
     next.signals.clear();
@@ -308,6 +311,7 @@ async fn failed_commit_leaves_nothing() {
     // A NULL-violating row in the middle makes the transaction fail after
     // positions were already deleted and re-inserted inside it.
     let mut bad = commit("2024-05-02", &["TSLA", "XOM"]);
+    bad.base = Some(d("2024-05-01"));
     bad.equity = None;
     bad.signals[1].p_rally = f64::NAN; // SQLite stores NaN as NULL -> NOT NULL fails
     assert!(store.commit_scan(&bad).await.is_err());
@@ -679,10 +683,20 @@ async fn concurrent_writers_do_not_lock() {
                         .unwrap();
                 }
                 let day = d("2024-01-01") + Duration::days(i64::from(task * 25 + i));
-                store
-                    .commit_scan(&commit(&day.to_string(), &["AAPL"]))
-                    .await
-                    .unwrap();
+                // Days of different tasks interleave: each is a backfill
+                // that retries while other tasks commit first.
+                let mut c = commit(&day.to_string(), &["AAPL"]);
+                c.backfill = true;
+                loop {
+                    c.base = store.scan_base().await.unwrap().newest;
+                    match store.commit_scan(&c).await.unwrap() {
+                        CommitOutcome::Conflict { .. } => continue,
+                        out => {
+                            assert!(matches!(out, CommitOutcome::Committed { .. }));
+                            break;
+                        }
+                    }
+                }
                 store.outbox_status().await.unwrap();
             }
         }));
@@ -723,10 +737,9 @@ async fn csv_exports_are_deterministic() {
     c.closed_trades
         .push(closed("AAPL", "2024-04-02", "2024-04-20", 12.5));
     store.commit_scan(&c).await.unwrap();
-    store
-        .commit_scan(&commit("2024-05-02", &["AAPL"]))
-        .await
-        .unwrap();
+    let mut next = commit("2024-05-02", &["AAPL"]);
+    next.base = Some(d("2024-05-01"));
+    store.commit_scan(&next).await.unwrap();
     assert_eq!(
         store
             .export_journal_csv(&models.join(JOURNAL_CSV))
