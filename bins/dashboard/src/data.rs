@@ -204,9 +204,6 @@ pub fn database_file(url_or_path: &str) -> Option<PathBuf> {
 }
 
 /// A read-only URL of a database file.
-fn read_only_url(file: &std::path::Path) -> String {
-    format!("sqlite://{}?mode=ro", file.display())
-}
 
 /// Shown name of a database URL: never its query string (which may carry
 /// options or, for other schemes, credentials).
@@ -235,27 +232,17 @@ pub fn load(opts: &LoadOptions) -> anyhow::Result<Snapshot> {
 pub async fn load_async(opts: &LoadOptions) -> anyhow::Result<Snapshot> {
     let shown = shown_database(&opts.database_url);
     let models_dir = opts.state.models();
-    let url = match database_file(&opts.database_url) {
-        Some(file) if !file.exists() => {
-            let mut snap = Snapshot::empty(shown, StoreState::Missing(file), models_dir);
-            snap.health = health::check(&opts.state, &[], Utc::now());
-            return Ok(snap);
-        }
-        Some(file) => read_only_url(&file),
-        None => opts.database_url.clone(),
-    };
-    // Store errors already spell out their causes: report them once, on one line.
-    let store = Store::open(&url).await.map_err(|e| {
-        let msg = e.to_string();
-        if msg.contains("migration") || msg.contains("readonly database") {
-            anyhow::anyhow!(
-                "the state store {shown} has an older schema than this dashboard; \
-                 run `scanner` once to upgrade it (the dashboard only reads it)"
-            )
-        } else {
-            anyhow::anyhow!("cannot open the state store {shown}: {msg}")
-        }
-    })?;
+    if let Some(file) = database_file(&opts.database_url).filter(|f| !f.exists()) {
+        let mut snap = Snapshot::empty(shown, StoreState::Missing(file), models_dir);
+        snap.health = health::check(&opts.state, &[], Utc::now());
+        return Ok(snap);
+    }
+    // Read-only by design: never created, migrated or marked from here.
+    // The store's errors name their cause (an older schema says to run
+    // `scanner` once; a permission problem says so).
+    let store = Store::open_read_only(&opts.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the state store {shown}: {e}"))?;
     let read = read_store(&store, opts, shown.clone(), models_dir).await;
     store.close().await;
     let mut snap = read.map_err(|e| anyhow::anyhow!("cannot read the state store {shown}: {e}"))?;

@@ -416,7 +416,10 @@ fn older_schema_is_reported_not_migrated() {
         store.close().await;
     });
     let err = data::load(&opts(dir.path())).unwrap_err().to_string();
-    assert!(err.contains("older schema"), "{err}");
+    assert!(
+        err.contains("schema version 2, this version needs 3"),
+        "{err}"
+    );
     assert!(err.contains("run `scanner` once"), "{err}");
     // Still not migrated: the dashboard wrote nothing.
     assert!(!rt.block_on(opens_read_only(db)));

@@ -107,6 +107,7 @@ async fn scan_job(env: Arc<JobEnv>) -> Result<(), String> {
             config: e.config.clone(),
             now,
             backends: backend_names(&e.notifiers),
+            backfill: false,
         };
         let tickers = run_tickers(&e.state);
         // The scan is async (store writes) but CPU-bound (rayon): drive it

@@ -37,7 +37,7 @@ fn missing_token_is_one_clear_line_and_a_non_zero_exit() {
 
 #[test]
 fn bad_guild_id_fails_before_connecting_and_never_shows_the_token() {
-    let token = "MTIzNDU2Nzg5.secret-token-value";
+    let token = "MTIzNDU2Nzg5.GaBcDe.secret-token-value";
     let out = bot(&[
         ("DISCORD_BOT_TOKEN", token),
         ("DISCORD_GUILD_ID", "my-server"),

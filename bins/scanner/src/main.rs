@@ -83,6 +83,10 @@ struct ScanArgs {
     /// Run the whole product on the synthetic market in ./demo (no network).
     #[arg(long)]
     demo: bool,
+    /// Record a scan older than the newest stored one (refused by default,
+    /// so a late or concurrent run never rewrites newer state).
+    #[arg(long)]
+    backfill: bool,
 }
 
 fn emit_json(v: &impl serde::Serialize) -> Result<()> {
@@ -116,6 +120,7 @@ async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
         config: cfg,
         now: setup.now,
         backends: notifiers.iter().map(|n| n.name().to_owned()).collect(),
+        backfill: args.backfill,
     };
     let r = run_scan(state, &store, &setup.access(), &tickers, &opts).await?;
     deliver(&store, &notifiers).await?;

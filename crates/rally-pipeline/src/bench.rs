@@ -106,6 +106,7 @@ pub async fn run_bench(
             config: TradeConfig::baseline(),
             now,
             backends: Vec::new(),
+            backfill: false,
         },
     )
     .await?;

@@ -95,6 +95,7 @@ pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport,
             config: cfg.clone(),
             now,
             backends: Vec::new(),
+            backfill: false,
         };
         let report = run_scan(state, &store, &data, &tickers, &opts).await?;
         tracing::info!(%day, signals = report.signals.len(), closed = report.closed.len(), "demo scan");

@@ -1,7 +1,9 @@
 use std::path::PathBuf;
 
 /// Errors of the pipeline. Library code returns these; binaries print them
-/// as one line.
+/// as one line (`{:#}`). A variant whose message already holds the inner
+/// error's text does not also expose it as `source()`, so the line never
+/// repeats itself ("database is locked: database is locked").
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
@@ -13,14 +15,13 @@ pub enum PipelineError {
     #[error(transparent)]
     Trade(#[from] rally_trade::TradeError),
     #[error("state store: {0}")]
-    Store(#[from] rally_store::StoreError),
+    Store(rally_store::StoreError),
     #[error("alerts: {0}")]
-    Notify(#[from] rally_notify::NotifyError),
-    #[error("{ticker}: {source}")]
+    Notify(rally_notify::NotifyError),
+    #[error("{ticker}: {error}")]
     Ticker {
         ticker: String,
-        #[source]
-        source: Box<PipelineError>,
+        error: Box<PipelineError>,
     },
     #[error("{ticker}: only {bars} usable bars")]
     TooShort { ticker: String, bars: usize },
@@ -28,12 +29,14 @@ pub enum PipelineError {
     /// ticker sits this run out.
     #[error("{ticker}: quarantined for this run: {reason}")]
     Quarantined { ticker: String, reason: String },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
+    /// Other scans kept committing while this one computed.
+    #[error("the scan lost {attempts} races against concurrent scans; run it again")]
+    ScanContention { attempts: usize },
     #[error("{0}")]
     Invalid(String),
 }
@@ -48,15 +51,61 @@ impl PipelineError {
             PipelineError::Data(e) if e.ticker().is_some() => self,
             _ => PipelineError::Ticker {
                 ticker: ticker.to_owned(),
-                source: Box::new(self),
+                error: Box::new(self),
             },
         }
     }
 
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> PipelineError {
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> PipelineError {
         PipelineError::Io {
             path: path.into(),
-            source,
+            error,
+        }
+    }
+}
+
+impl From<rally_store::StoreError> for PipelineError {
+    fn from(e: rally_store::StoreError) -> Self {
+        PipelineError::Store(e)
+    }
+}
+
+impl From<rally_notify::NotifyError> for PipelineError {
+    fn from(e: rally_notify::NotifyError) -> Self {
+        PipelineError::Notify(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every error's source chain, as `{:#}` of anyhow prints it.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut cur = e.source();
+        while let Some(s) = cur {
+            out.push_str(": ");
+            out.push_str(&s.to_string());
+            cur = s.source();
+        }
+        out
+    }
+
+    #[test]
+    fn printed_chains_never_repeat_the_cause() {
+        let io = || std::io::Error::new(std::io::ErrorKind::Other, "database is locked");
+        let cases = [
+            PipelineError::io("/x/models", io()),
+            PipelineError::io("/x", io()).for_ticker("SPY"),
+            PipelineError::Store(rally_store::StoreError::Io {
+                path: "/x/rally.db".into(),
+                error: io(),
+            }),
+        ];
+        for e in cases {
+            let text = chain(&e);
+            assert_eq!(text.matches("database is locked").count(), 1, "{text}");
         }
     }
 }

@@ -49,6 +49,21 @@ pub struct ScanOptions {
     pub now: DateTime<Utc>,
     /// Alert backends to record deliveries for (empty = record none).
     pub backends: Vec<String>,
+    /// Allow a scan older than the newest stored one (`--backfill`); by
+    /// default the store refuses it, so a late or concurrent run can never
+    /// rewrite newer state.
+    pub backfill: bool,
+}
+
+/// How many times a scan recomputes after losing a race to a concurrent
+/// scan before giving up.
+const SCAN_ATTEMPTS: usize = 5;
+
+/// One attempt of [`run_scan`].
+enum Attempt {
+    Done(Box<ScanReport>),
+    /// Another scan committed between our read and our commit.
+    Lost,
 }
 
 /// One row of the ranking / watchlist.
@@ -357,6 +372,14 @@ fn breadth(scored: &[Scored], vix: Option<f64>) -> Breadth {
 }
 
 /// Run one scan over `tickers` and commit it.
+///
+/// The scan reads the stored state (newest scan, open positions) in one
+/// transaction and commits against it: if another scan committed in
+/// between, the store refuses the commit and the scan is computed again
+/// from the new state (the data come from the cache the first attempt
+/// filled). So concurrent scans end exactly as if they had run one after
+/// the other, and a scan older than the newest stored one is refused
+/// unless [`ScanOptions::backfill`].
 pub async fn run_scan(
     state: &StateDir,
     store: &Store,
@@ -364,6 +387,26 @@ pub async fn run_scan(
     tickers: &[String],
     opts: &ScanOptions,
 ) -> Result<ScanReport, PipelineError> {
+    for attempt in 1..=SCAN_ATTEMPTS {
+        match scan_once(state, store, data, tickers, opts).await? {
+            Attempt::Done(r) => return Ok(*r),
+            Attempt::Lost => {
+                tracing::info!(attempt, "another scan committed meanwhile; scanning again");
+            }
+        }
+    }
+    Err(PipelineError::ScanContention {
+        attempts: SCAN_ATTEMPTS,
+    })
+}
+
+async fn scan_once(
+    state: &StateDir,
+    store: &Store,
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    opts: &ScanOptions,
+) -> Result<Attempt, PipelineError> {
     let cfg = &opts.config;
     let mut report = ScanReport {
         config: cfg.name.clone(),
@@ -390,9 +433,9 @@ pub async fn run_scan(
             }),
         }
     }
-    let stored: BTreeMap<String, PositionRow> = store
-        .open_positions()
-        .await?
+    let base = store.scan_base().await?;
+    let stored: BTreeMap<String, PositionRow> = base
+        .positions
         .into_iter()
         .map(|r| (r.ticker.clone(), r))
         .collect();
@@ -453,7 +496,7 @@ pub async fn run_scan(
         }
     }
     let Some(as_of) = ok.iter().filter_map(|s| s.last().map(|b| b.date)).max() else {
-        return Ok(report);
+        return Ok(Attempt::Done(Box::new(report)));
     };
     report.as_of = Some(as_of);
     report.data_lag_weekdays = Some(crate::health::weekdays_behind(as_of, opts.now.date_naive()));
@@ -676,11 +719,17 @@ pub async fn run_scan(
         events,
         summary_json: Some(summary.to_string()),
         backends: opts.backends.clone(),
+        base: base.newest,
+        backfill: opts.backfill,
     };
     crate::fault::point("before-commit");
     let outcome = store.commit_scan(&commit).await?;
     crate::fault::point("after-commit");
-    report.committed = !matches!(outcome, CommitOutcome::AlreadyDone);
+    report.committed = match outcome {
+        CommitOutcome::Committed { .. } => true,
+        CommitOutcome::AlreadyDone => false,
+        CommitOutcome::Conflict { .. } => return Ok(Attempt::Lost),
+    };
     if !report.committed {
         // Report what the store holds for this date (the first run's result).
         report.positions = store
@@ -717,5 +766,5 @@ pub async fn run_scan(
         .await
         .map_err(|e| PipelineError::Invalid(format!("exporting CSVs: {e}")))?;
     crate::fault::point("after-export");
-    Ok(report)
+    Ok(Attempt::Done(Box::new(report)))
 }

@@ -136,7 +136,16 @@ fn scan(as_of: &str, equity: f64) -> ScanCommit {
         events: Vec::new(),
         summary_json: None,
         backends: Vec::new(),
+        base: None,
+        backfill: false,
     }
+}
+
+/// Commits `c` on top of whatever the store holds (these fixtures write
+/// their days in order, one writer at a time).
+async fn commit_on_base(store: &Store, mut c: ScanCommit) -> rally_store::CommitOutcome {
+    c.base = store.scan_base().await.unwrap().newest;
+    store.commit_scan(&c).await.unwrap()
 }
 
 fn msft_signal(as_of: &str) -> SignalRow {
@@ -272,7 +281,7 @@ async fn enter_fills_missing_levels_from_the_active_signal() {
     let f = Fixture::new().await;
     let mut c = scan("2024-05-03", 100_000.0);
     c.signals = vec![msft_signal("2024-05-03")];
-    f.store().commit_scan(&c).await.unwrap();
+    commit_on_base(f.store(), c).await;
     commands::set_capital(&f.ctx, "u1", 10_000.0).await.unwrap();
 
     let e = commands::enter(&f.ctx, "u1", enter_args("msft", 401.0, None))
@@ -871,7 +880,7 @@ async fn known_tickers_include_signals_positions_and_models() {
         ticker: "ORCL".into(),
         ..msft_signal("2024-05-03")
     }];
-    f.store().commit_scan(&c).await.unwrap();
+    commit_on_base(f.store(), c).await;
     commands::enter(&f.ctx, "u1", enter_args("orcl", 401.0, None))
         .await
         .unwrap();
@@ -1001,7 +1010,7 @@ async fn signals_embed_lists_sizing_and_dollars() {
 
     let mut c = scan("2024-05-03", 100_000.0);
     c.signals = vec![msft_signal("2024-05-03")];
-    f.store().commit_scan(&c).await.unwrap();
+    commit_on_base(f.store(), c).await;
     let e = commands::signals(&f.ctx, "u1").await.unwrap();
     assert_eq!(e.title, "📈 Active signals (as of 2024-05-03)");
     assert_eq!(e.colour, GREEN);
@@ -1021,10 +1030,7 @@ async fn signals_embed_lists_sizing_and_dollars() {
     );
 
     // A newer scan without signals: nothing stale is served.
-    f.store()
-        .commit_scan(&scan("2024-05-06", 100_500.0))
-        .await
-        .unwrap();
+    commit_on_base(f.store(), scan("2024-05-06", 100_500.0)).await;
     let e = commands::signals(&f.ctx, "u1").await.unwrap();
     assert_eq!(e.colour, BLUE);
     assert_eq!(
@@ -1044,7 +1050,7 @@ async fn positions_embed_shows_pnl_and_exposure() {
     pending.entry_fill = None;
     pending.shares = None;
     c.positions = vec![position("AAPL", "2024-05-06"), pending];
-    f.store().commit_scan(&c).await.unwrap();
+    commit_on_base(f.store(), c).await;
     commands::set_capital(&f.ctx, "u1", 10_000.0).await.unwrap();
     let e = commands::positions(&f.ctx, "u1").await.unwrap();
     assert_eq!(e.title, "📂 System positions (2 open)");
@@ -1071,10 +1077,7 @@ async fn portfolio_embed_has_sparkline_change_and_drawdown() {
     for i in 0..40 {
         let day = start + Duration::days(i);
         let eq = 100_000.0 + 100.0 * i as f64 - if i == 35 { 2_000.0 } else { 0.0 };
-        f.store()
-            .commit_scan(&scan(&day.to_string(), eq))
-            .await
-            .unwrap();
+        commit_on_base(f.store(), scan(&day.to_string(), eq)).await;
     }
     let e = commands::portfolio(&f.ctx, "u1").await.unwrap();
     assert_eq!(e.title, "💼 System equity (last 30 days)");
@@ -1117,7 +1120,7 @@ async fn health_embed_counts_models_and_reports_scan_and_outbox() {
         payload_json: r#"{"type":"signals","data":[]}"#.into(),
     }];
     c.backends = vec!["discord".into()];
-    f.store().commit_scan(&c).await.unwrap();
+    commit_on_base(f.store(), c).await;
     let e = commands::health(&f.ctx, "u1").await.unwrap();
     assert_eq!(field(&e, "Corrupt models"), "1");
     assert_eq!(field(&e, "Missing models"), "13");

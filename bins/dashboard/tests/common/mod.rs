@@ -96,7 +96,16 @@ fn base_commit(as_of: NaiveDate, equity: f64) -> ScanCommit {
         events: Vec::new(),
         summary_json: None,
         backends: Vec::new(),
+        base: None,
+        backfill: false,
     }
+}
+
+/// Commits `c` on top of whatever the store holds (these fixtures write
+/// their days in order, one writer at a time).
+async fn commit_on_base(store: &Store, mut c: ScanCommit) -> rally_store::CommitOutcome {
+    c.base = store.scan_base().await.unwrap().newest;
+    store.commit_scan(&c).await.unwrap()
 }
 
 /// Fills `<root>/models/rally.db` (the layout of `StateDir::new(root)`).
@@ -114,7 +123,7 @@ pub async fn fill_store(root: &Path) {
     let mut i = 0;
     while day < last {
         let eq = 100_000.0 + 300.0 * i as f64 - if i > 20 { 150.0 * (i - 20) as f64 } else { 0.0 };
-        store.commit_scan(&base_commit(day, eq)).await.unwrap();
+        commit_on_base(&store, base_commit(day, eq)).await;
         day += Duration::days(1);
         i += 1;
     }
@@ -183,7 +192,7 @@ pub async fn fill_store(root: &Path) {
         payload_json: "{}".into(),
     }];
     c.backends = vec!["discord".into(), "webhook".into()];
-    store.commit_scan(&c).await.unwrap();
+    commit_on_base(&store, c).await;
     store.close().await;
 }
 

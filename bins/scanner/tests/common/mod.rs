@@ -134,6 +134,7 @@ pub fn build_prepared(root: &Path) {
                 config: cfg.clone(),
                 now,
                 backends: Vec::new(),
+                backfill: false,
             };
             let r = run_scan(&state, &store, &data, &tickers, &opts)
                 .await
