@@ -3,7 +3,9 @@
 //!
 //! Windows are summed directly rather than with a running sum: a running sum
 //! leaves a residue after a large value leaves the window, and METHOD needs a
-//! window of identical values (zero volume) to give exactly that value.
+//! window of identical values (zero volume) to give exactly that value. The
+//! one exception, [`sma`], keeps pandas' compensated running sum for parity
+//! and guards against both.
 
 /// `r[t] = ln(C[t]/C[t-1])`, `r[0] = NaN`.
 pub fn log_returns(close: &[f64]) -> Vec<f64> {
@@ -119,8 +121,7 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
             } else {
                 kahan_add(&mut sum, &mut comp, -old);
             }
-            // `!(a <= b)` also catches a NaN or infinite running sum.
-            if nans == 0 && !(peak <= RESIDUE_RATIO * sum.abs()) {
+            if nans == 0 && may_carry_residue(peak, sum) {
                 peak = resync(&x[t + 1 - w..=t], &mut sum, &mut comp);
             }
         }
@@ -129,6 +130,12 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// A running sum that has seen a magnitude `peak` far above its value (or
+/// that is not finite) may carry a residue worth checking.
+fn may_carry_residue(peak: f64, sum: f64) -> bool {
+    !sum.is_finite() || peak > RESIDUE_RATIO * sum.abs()
 }
 
 /// Compare the running sum `(sum, comp)` with a fresh Kahan sum of `win`
@@ -141,8 +148,9 @@ fn resync(win: &[f64], sum: &mut f64, comp: &mut f64) -> f64 {
         kahan_add(&mut fresh, &mut fresh_comp, v);
         peak = peak.max(v.abs());
     }
-    // `!(a <= b)`: a NaN or infinite running sum is replaced too.
-    if !((*sum - fresh).abs() <= RESIDUE_TOL * fresh.abs()) {
+    // A NaN or infinite running sum never agrees, so it is replaced too.
+    let agree = (*sum - fresh).abs() <= RESIDUE_TOL * fresh.abs();
+    if !agree {
         *sum = fresh;
         *comp = fresh_comp;
     }
@@ -264,14 +272,13 @@ mod tests {
                 let spike = 250;
                 x[spike] = huge;
                 let s = sma(&x, w);
-                for t in spike + w..x.len() {
+                for (t, got) in s.iter().enumerate().skip(spike + w) {
                     let want = naive_mean(&x, w, t);
                     assert!(
-                        (s[t] - want).abs() <= 1e-12 * want.abs(),
-                        "huge {huge:e}, w {w}, t {t}: {} vs {want}",
-                        s[t]
+                        (got - want).abs() <= 1e-12 * want.abs(),
+                        "huge {huge:e}, w {w}, t {t}: {got} vs {want}"
                     );
-                    assert!(s[t] >= 0.0);
+                    assert!(*got >= 0.0);
                 }
             }
         }
@@ -287,9 +294,9 @@ mod tests {
         high[300] = 1e20;
         let tr = true_range(&high, &low, &close);
         let atr = sma(&tr, 20);
-        for t in 300 + 21..close.len() {
+        for (t, got) in atr.iter().enumerate().skip(300 + 20) {
             let want = naive_mean(&tr, 20, t);
-            assert!((atr[t] - want).abs() <= 1e-12 * want, "t {t}: {} vs {want}", atr[t]);
+            assert!((got - want).abs() <= 1e-12 * want, "t {t}: {got} vs {want}");
         }
     }
 
