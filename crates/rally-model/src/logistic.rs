@@ -709,7 +709,11 @@ const DAMPED_MAX_ITERS: usize = 500;
 /// beyond rounding and lowers the gradient norm is accepted too. The loop
 /// ends at the tolerance, at the step cap, or when no step is accepted (the
 /// rounding floor).
-fn damped_newton(prob: &Problem<'_>, from: &[f64], opts: &LogisticOptions) -> (Vec<f64>, f64, usize) {
+fn damped_newton(
+    prob: &Problem<'_>,
+    from: &[f64],
+    opts: &LogisticOptions,
+) -> (Vec<f64>, f64, usize) {
     let p = prob.d + 1;
     let zero = vec![0.0; p];
     let f_from = prob.eval(from, None, None);
@@ -1023,8 +1027,7 @@ mod tests {
         };
         for seed in [19, 45, 46, 170] {
             let (x, y) = rare_heavy(500, 8, seed);
-            let fit = fit_logistic(&x, 8, &y, 1.0)
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let fit = fit_logistic(&x, 8, &y, 1.0).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             assert!(fit.grad_norm <= 1e-8, "seed {seed}: {}", fit.grad_norm);
             assert!(grad_at(&x, 8, &y, 1.0, &fit) <= 1e-8, "seed {seed}");
             // The optimum is unique: the Newton-from-zero path agrees.
