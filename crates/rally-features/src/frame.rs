@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::FeatureError;
 use crate::indicators::{ema, log_returns, rolling_max, rolling_min, rolling_std, sma, true_range};
 use crate::pctrank::pctrank_from;
 
@@ -31,6 +32,26 @@ pub const RANGE_PERIOD: usize = 40;
 pub const TRAP_RANGE_PERIOD: usize = 20;
 pub const TRAP_LOOKFORWARD: usize = 5;
 pub const RV_TRAP_PERCENTILE: f64 = 0.70;
+
+/// Rows `0..WARM_UP_ROWS` never have all ten features: the RV percentile
+/// needs `PERCENTILE_WINDOW` RV values, the first of which needs
+/// `RV_PERIOD` log returns after the first close.
+pub const WARM_UP_ROWS: usize = RV_PERIOD + PERCENTILE_WINDOW - 1;
+
+/// What each base feature is computed from, in words (for
+/// [`FeatureError::NonFinite`]), in [`BASE_FEATURES`] order.
+const FEATURE_INPUTS: [&str; N_BASE] = [
+    "highs, lows and closes of the ATR percentile window",
+    "closes of the Bollinger-width percentile window",
+    "closes of the realised-volatility percentile window",
+    "highs, lows and closes of the last 40 bars",
+    "highs, lows and closes of the last 40 bars",
+    "lows and closes of the last 25 bars",
+    "closes of the last 200 bars",
+    "volumes of the last 50 bars",
+    "closes (MACD) and highs and lows (ATR)",
+    "VIX closes of the percentile window",
+];
 
 /// Per-bar indicators and features of one ticker, column by column.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -187,6 +208,36 @@ impl FeatureFrame {
         self.base.iter().all(|c| c[t].is_finite())
     }
 
+    /// `Ok` when row `t` is valid ([`FeatureFrame::is_valid`]), else why
+    /// not: the first undefined feature in [`BASE_FEATURES`] order, with its
+    /// cause. For a frame from [`FeatureFrame::compute_from`], only rows
+    /// `>= from` are meaningful.
+    pub fn check_row(&self, t: usize) -> Result<(), FeatureError> {
+        if t >= self.len() {
+            return Err(FeatureError::OutOfRange {
+                row: t,
+                len: self.len(),
+            });
+        }
+        let Some(k) = self.base.iter().position(|c| !c[t].is_finite()) else {
+            return Ok(());
+        };
+        if t < WARM_UP_ROWS {
+            return Err(FeatureError::WarmUp { row: t });
+        }
+        let feature = BASE_FEATURES[k];
+        // range_width and macd are divided by the ATR.
+        if matches!(feature, "range_width" | "macd") && self.atr[t] == 0.0 {
+            return Err(FeatureError::ConstantPrices { feature, row: t });
+        }
+        Err(FeatureError::NonFinite {
+            feature,
+            row: t,
+            value: self.base[k][t],
+            inputs: FEATURE_INPUTS[k],
+        })
+    }
+
     /// Base feature row `t`.
     pub fn row(&self, t: usize) -> [f64; N_BASE] {
         std::array::from_fn(|k| self.base[k][t])
@@ -218,6 +269,7 @@ pub fn trap_feature(low: &[f64], close: &[f64], rv_pctile: &[f64]) -> Vec<f64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -268,6 +320,92 @@ mod tests {
             );
             assert_eq!(full.compression[t].to_bits(), tail.compression[t].to_bits());
         }
+    }
+
+    /// Clean synthetic bars: a wiggling close, a 1-2 % range, steady volume.
+    fn bars(n: usize) -> [Vec<f64>; 5] {
+        let close: Vec<f64> = (0..n)
+            .map(|i| 100.0 + (i as f64 * 0.37).sin() * 5.0 + i as f64 * 0.01)
+            .collect();
+        let high = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c * (1.01 + 0.005 * (i as f64).cos().abs()))
+            .collect();
+        let low = close.iter().map(|c| c * 0.99).collect();
+        let vol = (0..n).map(|i| 1e6 + (i % 17) as f64 * 1e4).collect();
+        let vix = (0..n).map(|i| 15.0 + (i % 23) as f64).collect();
+        [high, low, close, vol, vix]
+    }
+
+    fn frame(b: &[Vec<f64>; 5]) -> FeatureFrame {
+        FeatureFrame::compute(&b[0], &b[1], &b[2], &b[3], &b[4])
+    }
+
+    #[test]
+    fn check_row_names_the_warm_up_and_valid_rows() {
+        let f = frame(&bars(400));
+        assert_eq!(
+            f.check_row(WARM_UP_ROWS - 1),
+            Err(FeatureError::WarmUp {
+                row: WARM_UP_ROWS - 1
+            })
+        );
+        assert_eq!(f.check_row(WARM_UP_ROWS), Ok(()));
+        assert!(f.is_valid(WARM_UP_ROWS) && !f.is_valid(WARM_UP_ROWS - 1));
+        assert_eq!(
+            f.check_row(400),
+            Err(FeatureError::OutOfRange { row: 400, len: 400 })
+        );
+    }
+
+    #[test]
+    fn check_row_says_volumes_are_too_large() {
+        let mut b = bars(400);
+        for (i, v) in b[3].iter_mut().enumerate().skip(300) {
+            *v = 1e308 * (1.0 + (i % 3) as f64 * 0.2);
+        }
+        let f = frame(&b);
+        match f.check_row(399) {
+            Err(FeatureError::NonFinite {
+                feature: "volume",
+                row: 399,
+                inputs,
+                ..
+            }) => {
+                assert!(inputs.contains("volumes"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = f.check_row(399).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("volume is NaN at row 399: the volumes of the last 50 bars"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn check_row_says_prices_are_constant() {
+        let mut b = bars(400);
+        for col in &mut b[..3] {
+            for v in &mut col[350..] {
+                *v = 100.0;
+            }
+        }
+        let f = frame(&b);
+        assert_eq!(
+            f.check_row(399),
+            Err(FeatureError::ConstantPrices {
+                feature: "range_width",
+                row: 399
+            })
+        );
+        assert!(
+            f.check_row(399)
+                .unwrap_err()
+                .to_string()
+                .contains("prices did not move")
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! Windows are summed directly rather than with a running sum: a running sum
 //! leaves a residue after a large value leaves the window, and METHOD needs a
-//! window of identical values (zero volume) to give exactly that value.
+//! window of identical values (zero volume) to give exactly that value. The
+//! one exception, [`sma`], keeps pandas' compensated running sum for parity
+//! and guards against both.
 
 /// `r[t] = ln(C[t]/C[t-1])`, `r[0] = NaN`.
 pub fn log_returns(close: &[f64]) -> Vec<f64> {
@@ -59,11 +61,34 @@ fn sum(win: &[f64]) -> f64 {
     s
 }
 
+/// Kahan step: add `v` to the compensated sum `(sum, comp)`.
+#[inline]
+fn kahan_add(sum: &mut f64, comp: &mut f64, v: f64) {
+    let y = v - *comp;
+    let t = *sum + y;
+    *comp = (t - *sum) - y;
+    *sum = t;
+}
+
+/// The window sum after a value of magnitude `peak` has been in the running
+/// sum may carry a residue of order `eps * peak`; while `peak` stays within
+/// this factor of the window's own sum the residue is below ~1e-12 relative.
+const RESIDUE_RATIO: f64 = 1024.0;
+
+/// A running sum is kept only while it agrees with a fresh sum to this
+/// relative tolerance (on ordinary data it always does, so its bits stay).
+const RESIDUE_TOL: f64 = 1e-12;
+
 /// Simple moving average.
 ///
-/// A Kahan-compensated running sum (O(1) per bar, like pandas), with two
+/// A Kahan-compensated running sum (O(1) per bar, like pandas), with three
 /// guards: a window of identical values returns exactly that value (METHOD
-/// needs an exact `SMA_50(V) == 0`), and NaNs make their windows NaN.
+/// needs an exact `SMA_50(V) == 0`), NaNs make their windows NaN, and the
+/// running sum is checked against a fresh sum of the window whenever a value
+/// much larger than the window's sum (or a non-finite one) has been in it:
+/// a single 1e20 tick would otherwise leave a residue of the order of 1e4 in
+/// every later window. The check replaces the running sum only when the two
+/// disagree, so ordinary data keeps the running sum's bits.
 pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
     let n = x.len();
     let mut out = vec![f64::NAN; n];
@@ -73,18 +98,16 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
     let (mut sum, mut comp) = (0.0f64, 0.0f64);
     let mut nans = 0usize;
     let mut same_run = 0usize; // length of the run of identical values ending at t
-    let add = |sum: &mut f64, comp: &mut f64, v: f64| {
-        let y = v - *comp;
-        let t = *sum + y;
-        *comp = (t - *sum) - y;
-        *sum = t;
-    };
+    // Largest magnitude that has entered the running sum since it was last
+    // known to be clean.
+    let mut peak = 0.0f64;
     for t in 0..n {
         let v = x[t];
         if v.is_nan() {
             nans += 1;
         } else {
-            add(&mut sum, &mut comp, v);
+            kahan_add(&mut sum, &mut comp, v);
+            peak = peak.max(v.abs());
         }
         same_run = if t > 0 && x[t - 1] == v {
             same_run + 1
@@ -96,7 +119,10 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
             if old.is_nan() {
                 nans -= 1;
             } else {
-                add(&mut sum, &mut comp, -old);
+                kahan_add(&mut sum, &mut comp, -old);
+            }
+            if nans == 0 && may_carry_residue(peak, sum) {
+                peak = resync(&x[t + 1 - w..=t], &mut sum, &mut comp);
             }
         }
         if t + 1 >= w && nans == 0 {
@@ -104,6 +130,31 @@ pub fn sma(x: &[f64], w: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// A running sum that has seen a magnitude `peak` far above its value (or
+/// that is not finite) may carry a residue worth checking.
+fn may_carry_residue(peak: f64, sum: f64) -> bool {
+    !sum.is_finite() || peak > RESIDUE_RATIO * sum.abs()
+}
+
+/// Compare the running sum `(sum, comp)` with a fresh Kahan sum of `win`
+/// (same order of additions as the running sum uses from a cold start) and
+/// take the fresh one if they disagree. Returns the largest magnitude in
+/// `win`, the new `peak`.
+fn resync(win: &[f64], sum: &mut f64, comp: &mut f64) -> f64 {
+    let (mut fresh, mut fresh_comp, mut peak) = (0.0f64, 0.0f64, 0.0f64);
+    for &v in win {
+        kahan_add(&mut fresh, &mut fresh_comp, v);
+        peak = peak.max(v.abs());
+    }
+    // A NaN or infinite running sum never agrees, so it is replaced too.
+    let agree = (*sum - fresh).abs() <= RESIDUE_TOL * fresh.abs();
+    if !agree {
+        *sum = fresh;
+        *comp = fresh_comp;
+    }
+    peak
 }
 
 /// Two-pass standard deviation of each full window with `ddof` (0 = population).
@@ -198,6 +249,84 @@ mod tests {
         let s = sma(&[1.0, f64::NAN, 2.0, 3.0, 4.0], 2);
         assert!(s[1].is_nan() && s[2].is_nan());
         assert_eq!(s[3], 2.5);
+    }
+
+    /// Mean of `x[t+1-w..=t]` summed directly (the reference for the
+    /// running kernels).
+    fn naive_mean(x: &[f64], w: usize, t: usize) -> f64 {
+        x[t + 1 - w..=t].iter().sum::<f64>() / w as f64
+    }
+
+    /// A price-like series around 100 with a deterministic wiggle.
+    fn wiggle(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|i| 7.0 + 3.0 * ((i * 7919 % 613) as f64 / 613.0))
+            .collect()
+    }
+
+    #[test]
+    fn sma_recovers_exactly_after_a_huge_value_leaves_the_window() {
+        for huge in [1e20, 1e300, -1e20, f64::INFINITY] {
+            for w in [10, 20, 50, 200] {
+                let mut x = wiggle(600);
+                let spike = 250;
+                x[spike] = huge;
+                let s = sma(&x, w);
+                for (t, got) in s.iter().enumerate().skip(spike + w) {
+                    let want = naive_mean(&x, w, t);
+                    assert!(
+                        (got - want).abs() <= 1e-12 * want.abs(),
+                        "huge {huge:e}, w {w}, t {t}: {got} vs {want}"
+                    );
+                    assert!(*got >= 0.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn atr_recovers_after_a_huge_tick() {
+        // The case: one 1e20 high a year earlier; the ATR of today
+        // must be the ATR of today's window, not a residue of the tick.
+        let close = wiggle(700);
+        let mut high: Vec<f64> = close.iter().map(|c| c + 0.5).collect();
+        let low: Vec<f64> = close.iter().map(|c| c - 0.5).collect();
+        high[300] = 1e20;
+        let tr = true_range(&high, &low, &close);
+        let atr = sma(&tr, 20);
+        for (t, got) in atr.iter().enumerate().skip(300 + 20) {
+            let want = naive_mean(&tr, 20, t);
+            assert!((got - want).abs() <= 1e-12 * want, "t {t}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn sma_keeps_the_running_sum_on_ordinary_data() {
+        // Resynchronisation must not change a single bit where the running
+        // sum is already accurate (golden parity).
+        let x = wiggle(2000);
+        let s = sma(&x, 50);
+        let (mut sum, mut comp) = (0.0f64, 0.0f64);
+        for t in 0..x.len() {
+            kahan_add(&mut sum, &mut comp, x[t]);
+            if t >= 50 {
+                kahan_add(&mut sum, &mut comp, -x[t - 50]);
+            }
+            if t >= 49 {
+                assert_eq!(s[t].to_bits(), (sum / 50.0).to_bits(), "t {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn rolling_std_recovers_after_a_huge_value() {
+        let mut x = wiggle(400);
+        x[100] = 1e300;
+        let s = rolling_std(&x, 20, 1);
+        let fresh = rolling_std(&x[121..], 20, 1);
+        for t in 140..400 {
+            assert_eq!(s[t].to_bits(), fresh[t - 121].to_bits(), "t {t}");
+        }
     }
 
     #[test]

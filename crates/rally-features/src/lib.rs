@@ -8,11 +8,13 @@
 //! Not here: reading bars (`rally-data`), the HMM features (`rally-hmm`), or
 //! anything that fits a model.
 
+pub mod error;
 pub mod frame;
 pub mod indicators;
 pub mod label;
 pub mod pctrank;
 
-pub use frame::{BASE_FEATURES, FeatureFrame, N_BASE};
+pub use error::FeatureError;
+pub use frame::{BASE_FEATURES, FeatureFrame, N_BASE, WARM_UP_ROWS};
 pub use label::{Barriers, FORWARD_HORIZON, rally_labels, rally_labels_in};
 pub use pctrank::{pctrank, pctrank_from};

@@ -671,6 +671,17 @@ mod tests {
     }
 
     #[test]
+    fn zero_variance_says_which_observation_and_why() {
+        let range = HmmError::ZeroVariance { dim: 1 }.to_string();
+        assert!(
+            range.contains("log range ln(H/L)") && range.contains("constant prices"),
+            "{range}"
+        );
+        let ret = HmmError::ZeroVariance { dim: 0 }.to_string();
+        assert!(ret.contains("log return") && ret.contains("close"), "{ret}");
+    }
+
+    #[test]
     fn bad_inputs_are_errors() {
         assert_eq!(
             fit(&[[0.1, 0.2], [0.2, 0.1]]),

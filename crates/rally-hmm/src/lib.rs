@@ -60,16 +60,36 @@ pub struct HmmParams {
 pub enum HmmError {
     /// A dimension of the fit window has zero population std, so it cannot be
     /// standardised.
-    #[error("zero variance in observation dimension {dim} of the fit window")]
+    #[error("{} is constant over the fit window ({}), so it cannot be standardised", dim_name(*dim), dim_cause(*dim))]
     ZeroVariance { dim: usize },
     /// Fewer rows than states: the initialisation would have empty groups.
-    #[error("fit window has {n} rows, at least 3 are needed")]
+    #[error("fit window has {n} usable bars, at least 3 are needed")]
     TooFewRows { n: usize },
     /// The fit window holds a NaN or infinite observation.
-    #[error("non-finite observation at fit-window row {row}")]
+    #[error(
+        "non-finite observation at fit-window row {row} (a zero, negative or non-finite price)"
+    )]
     NonFinite { row: usize },
     /// EM produced non-finite parameters or log-likelihood (e.g. a state lost
     /// all posterior mass).
     #[error("EM degenerated at iteration {iter} (non-finite parameters or log-likelihood)")]
     Degenerate { iter: usize },
+}
+
+/// Observation dimension `dim` in words.
+fn dim_name(dim: usize) -> &'static str {
+    match dim {
+        0 => "the daily log return ln(C[t]/C[t-1])",
+        1 => "the daily log range ln(H/L)",
+        _ => "an observation dimension",
+    }
+}
+
+/// What a constant observation dimension `dim` means for the prices.
+fn dim_cause(dim: usize) -> &'static str {
+    match dim {
+        0 => "the close grew by the same factor, e.g. not at all, on every bar",
+        1 => "every bar's high/low ratio is the same, e.g. constant prices",
+        _ => "no variation",
+    }
 }

@@ -38,4 +38,27 @@ pub enum ModelError {
     /// The regime HMM could not be fitted on the window.
     #[error("HMM: {0}")]
     Hmm(#[from] rally_hmm::HmmError),
+
+    /// Training on the window `first..=last` failed (HMM, regression or
+    /// calibration); callers add the ticker.
+    #[error("training window {first}..={last}: {source}")]
+    InWindow {
+        /// First date of the window.
+        first: chrono::NaiveDate,
+        /// Last date of the window.
+        last: chrono::NaiveDate,
+        /// What failed.
+        #[source]
+        source: Box<ModelError>,
+    },
+}
+
+impl ModelError {
+    /// The error with its training-window context (if any) removed.
+    pub fn root(&self) -> &ModelError {
+        match self {
+            ModelError::InWindow { source, .. } => source.root(),
+            e => e,
+        }
+    }
 }

@@ -205,8 +205,28 @@ pub fn train_window_with(
 }
 
 /// [`train_window_with`] materialising features and labels only for rows
-/// `first..upto` (`first <= lo`).
+/// `first..upto` (`first <= lo`). Errors name the window's dates.
 fn train_rows(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    first: usize,
+    upto: usize,
+    rule: BarrierRule,
+) -> Result<TrainedWindow, ModelError> {
+    train_rows_in(inp, lo, hi, first, upto, rule).map_err(|e| {
+        match (inp.dates.get(lo), inp.dates.get(hi)) {
+            (Some(&first), Some(&last)) => ModelError::InWindow {
+                first,
+                last,
+                source: Box::new(e),
+            },
+            _ => e,
+        }
+    })
+}
+
+fn train_rows_in(
     inp: &TickerInputs<'_>,
     lo: usize,
     hi: usize,
@@ -418,4 +438,47 @@ pub fn assemble(
     let y: Vec<f64> = wf.rows.iter().map(|r| r.label).collect();
     wf.metrics = Some(class_metrics(&p, &y)?);
     Ok(wf)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_prices_name_the_window_and_the_cause() {
+        let n = 600;
+        let day0 = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let dates: Vec<NaiveDate> = (0..n).map(|i| day0 + chrono::Days::new(i as u64)).collect();
+        let flat = vec![50.0; n];
+        let frame = FeatureFrame::compute(&flat, &flat, &flat, &vec![1e6; n], &vec![20.0; n]);
+        let obs = rally_hmm::observations(&flat, &flat, &flat);
+        let inp = TickerInputs {
+            dates: &dates,
+            high: &flat,
+            low: &flat,
+            close: &flat,
+            frame: &frame,
+            obs: &obs,
+        };
+        let e = train_window(&inp, 10, n - 1, n).unwrap_err();
+        assert!(
+            matches!(
+                e.root(),
+                ModelError::Hmm(rally_hmm::HmmError::ZeroVariance { dim: 0 })
+            ),
+            "{e:?}"
+        );
+        match &e {
+            ModelError::InWindow { first, last, .. } => {
+                assert_eq!((*first, *last), (dates[10], dates[n - 1]));
+            }
+            other => panic!("{other:?}"),
+        }
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("training window 2020-01-11..=2021-08-22: HMM: the daily log return"),
+            "{msg}"
+        );
+    }
 }

@@ -25,8 +25,8 @@ mod tests;
 pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, EquityPoint, backtest};
 pub use config::TradeConfig;
 pub use machine::{
-    BarInput, Book, ClosedTrade, Event, ExitReason, Fill, Position, Signal, StepOutput, TradeState,
-    close_at_end, step,
+    BarInput, Book, ClosedTrade, Event, ExitReason, Fill, Position, Refusal, Signal, StepOutput,
+    TradeState, close_at_end, step,
 };
 pub use metrics::{PerfMetrics, SeriesMetrics};
 pub use portfolio::{Portfolio, PortfolioPoint, portfolio};

@@ -15,7 +15,10 @@
 //!    time;
 //! 3. equity `= cash + shares·C` after exits;
 //! 4. if flat and `allow_signal` and P and compression clear their
-//!    thresholds: a new [`Signal`] (it fills on the next step).
+//!    thresholds: a new [`Signal`] (it fills on the next step), unless its
+//!    levels are unusable (`stop < close < target`, all finite and positive,
+//!    fails, e.g. from a negative or absurd ATR): then no signal, and the
+//!    step reports the [`Refusal`].
 //!
 //! Bars held are counted with [`Position::bars_since_signal`], incremented
 //! once per step, so no absolute bar index is needed: a signal at bar `t`
@@ -245,6 +248,88 @@ pub enum Event {
     Signal(Signal),
 }
 
+/// Why a signal that cleared the P and compression thresholds was not taken.
+/// The levels are those the signal would have had; `price` is the signal
+/// bar's close.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum Refusal {
+    /// A level is NaN, infinite, zero or negative.
+    NotFinitePositive {
+        /// Signal bar date.
+        date: NaiveDate,
+        /// Stop level.
+        stop: f64,
+        /// Close of the signal bar.
+        price: f64,
+        /// Target level.
+        target: f64,
+    },
+    /// The levels are not ordered `stop < price < target`.
+    Unordered {
+        /// Signal bar date.
+        date: NaiveDate,
+        /// Stop level.
+        stop: f64,
+        /// Close of the signal bar.
+        price: f64,
+        /// Target level.
+        target: f64,
+    },
+}
+
+impl Refusal {
+    /// `Ok` when `stop < price < target` and all three are finite and
+    /// positive, else why not.
+    pub fn check(date: NaiveDate, stop: f64, price: f64, target: f64) -> Result<(), Refusal> {
+        let usable = |v: f64| v.is_finite() && v > 0.0;
+        if !(usable(stop) && usable(price) && usable(target)) {
+            Err(Refusal::NotFinitePositive {
+                date,
+                stop,
+                price,
+                target,
+            })
+        } else if !(stop < price && price < target) {
+            Err(Refusal::Unordered {
+                date,
+                stop,
+                price,
+                target,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NotFinitePositive {
+                date,
+                stop,
+                price,
+                target,
+            } => write!(
+                f,
+                "signal on {date} refused: stop {stop}, price {price} and target {target} \
+                 must all be finite and positive"
+            ),
+            Refusal::Unordered {
+                date,
+                stop,
+                price,
+                target,
+            } => write!(
+                f,
+                "signal on {date} refused: stop {stop}, price {price} and target {target} \
+                 are not ordered stop < price < target"
+            ),
+        }
+    }
+}
+
 /// The result of one [`step`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutput {
@@ -256,6 +341,8 @@ pub struct StepOutput {
     pub equity: f64,
     /// A position is open after this bar's exits.
     pub in_position: bool,
+    /// The signal this bar would have given, refused for unusable levels.
+    pub refused: Option<Refusal>,
 }
 
 fn close_trade(
@@ -303,15 +390,26 @@ pub fn exit_check(pos: &Position, bar: &BarInput, cfg: &TradeConfig) -> Option<(
 }
 
 /// The signal rule of METHOD §7 on a bar where the book is flat and
-/// signalling is allowed, with `equity` the equity at this bar after exits.
-pub fn signal_check(bar: &BarInput, equity: f64, cfg: &TradeConfig) -> Option<Signal> {
-    let p = bar.p.filter(|p| p.is_finite())?;
+/// signalling is allowed, with `equity` the equity at this bar after exits:
+/// `Ok(None)` when P or compression do not clear their thresholds, `Err`
+/// when they do but the levels are unusable ([`Refusal::check`]).
+pub fn signal_check(
+    bar: &BarInput,
+    equity: f64,
+    cfg: &TradeConfig,
+) -> Result<Option<Signal>, Refusal> {
+    let Some(p) = bar.p.filter(|p| p.is_finite()) else {
+        return Ok(None);
+    };
     let take = p >= cfg.p_threshold - P_TOLERANCE
         && bar.compression.is_finite()
         && bar.compression >= cfg.comp_threshold;
     if !take {
-        return None;
+        return Ok(None);
     }
+    let stop = bar.close - cfg.stop_atr_mult * bar.atr;
+    let target = bar.close + cfg.profit_atr_mult * bar.atr;
+    Refusal::check(bar.date, stop, bar.close, target)?;
     let size = if bar.rv == 0.0 {
         cfg.max_size
     } else {
@@ -319,14 +417,14 @@ pub fn signal_check(bar: &BarInput, equity: f64, cfg: &TradeConfig) -> Option<Si
         let v = cfg.vol_target_k / bar.rv;
         if v < cfg.max_size { v } else { cfg.max_size }
     };
-    Some(Signal {
+    Ok(Some(Signal {
         signal_date: bar.date,
         p,
-        stop: bar.close - cfg.stop_atr_mult * bar.atr,
-        target: bar.close + cfg.profit_atr_mult * bar.atr,
+        stop,
+        target,
         size,
         equity_at_signal: equity,
-    })
+    }))
 }
 
 /// One bar of the state machine (pure).
@@ -381,13 +479,17 @@ pub fn step(book: Book, bar: &BarInput, allow_signal: bool, cfg: &TradeConfig) -
     let equity = after.equity(bar.close);
     let in_position = matches!(state, TradeState::Open { .. });
 
-    // 4. new signal if flat
-    if matches!(state, TradeState::Flat)
-        && allow_signal
-        && let Some(signal) = signal_check(bar, equity, cfg)
-    {
-        events.push(Event::Signal(signal));
-        state = TradeState::Pending { signal };
+    // 4. new signal if flat (or a refusal if its levels are unusable)
+    let mut refused = None;
+    if matches!(state, TradeState::Flat) && allow_signal {
+        match signal_check(bar, equity, cfg) {
+            Ok(Some(signal)) => {
+                events.push(Event::Signal(signal));
+                state = TradeState::Pending { signal };
+            }
+            Ok(None) => {}
+            Err(r) => refused = Some(r),
+        }
     }
 
     StepOutput {
@@ -395,6 +497,7 @@ pub fn step(book: Book, bar: &BarInput, allow_signal: bool, cfg: &TradeConfig) -
         events,
         equity,
         in_position,
+        refused,
     }
 }
 

@@ -307,16 +307,16 @@ fn fill_at_next_open_moves_cash_and_equity_marks_to_close() {
 fn rv_zero_sizes_at_max_size() {
     let mut b = signal_bar(0, 100.0);
     b.rv = 0.0;
-    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().size, 0.25);
+    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size, 0.25);
 }
 
 #[test]
 fn vol_target_caps_size() {
     let mut b = signal_bar(0, 100.0);
     b.rv = 0.8;
-    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().size, 0.10 / 0.8);
+    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size, 0.10 / 0.8);
     b.rv = 0.1;
-    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().size, 0.25);
+    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size, 0.25);
 }
 
 // ---------- signals ----------
@@ -326,15 +326,15 @@ fn p_threshold_has_1e9_tolerance() {
     let c = cfg();
     let mut b = signal_bar(0, 100.0);
     b.p = Some(0.5 - 5e-10);
-    assert!(signal_check(&b, 1.0, &c).is_some());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_some());
     b.p = Some(0.5 - 1e-9);
-    assert!(signal_check(&b, 1.0, &c).is_some());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_some());
     b.p = Some(0.5 - 2e-9);
-    assert!(signal_check(&b, 1.0, &c).is_none());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_none());
     b.p = Some(f64::NAN);
-    assert!(signal_check(&b, 1.0, &c).is_none());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_none());
     b.p = None;
-    assert!(signal_check(&b, 1.0, &c).is_none());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_none());
 }
 
 #[test]
@@ -342,11 +342,11 @@ fn compression_threshold_and_nan() {
     let c = cfg();
     let mut b = signal_bar(0, 100.0);
     b.compression = 0.55;
-    assert!(signal_check(&b, 1.0, &c).is_some());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_some());
     b.compression = 0.5499999;
-    assert!(signal_check(&b, 1.0, &c).is_none());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_none());
     b.compression = f64::NAN;
-    assert!(signal_check(&b, 1.0, &c).is_none());
+    assert!(signal_check(&b, 1.0, &c).unwrap().is_none());
 }
 
 #[test]
@@ -524,4 +524,59 @@ fn state_and_events_serde() {
         ev.contains("\"reason\":\"stop\"") && ev.contains("\"return\":"),
         "{ev}"
     );
+}
+
+#[test]
+fn unusable_levels_are_refused_not_opened() {
+    // With ATR 2 and the baseline multiples the levels are 98 < 100 < 104;
+    // a negative, zero, NaN, infinite or absurd ATR breaks them.
+    for atr in [-2.0, 0.0, f64::NAN, f64::INFINITY, 1e300] {
+        let mut b = signal_bar(0, 100.0);
+        b.atr = atr;
+        let out = step(Book::new(100_000.0), &b, true, &cfg());
+        assert!(signals(&out).is_empty(), "atr {atr}");
+        assert_eq!(out.book.state, TradeState::Flat, "atr {atr}");
+        let refusal = out.refused.unwrap_or_else(|| panic!("atr {atr}: no refusal"));
+        let (stop, target) = (100.0 - atr, 100.0 + 2.0 * atr);
+        let want = if atr.is_finite() && stop > 0.0 {
+            Refusal::Unordered {
+                date: day(0),
+                stop,
+                price: 100.0,
+                target,
+            }
+        } else {
+            Refusal::NotFinitePositive {
+                date: day(0),
+                stop,
+                price: 100.0,
+                target,
+            }
+        };
+        // NaN levels never compare equal: compare the variants and text.
+        assert_eq!(
+            std::mem::discriminant(&refusal),
+            std::mem::discriminant(&want),
+            "atr {atr}"
+        );
+        assert_eq!(refusal.to_string(), want.to_string(), "atr {atr}");
+        assert!(signal_check(&b, 1.0, &cfg()).is_err(), "atr {atr}");
+    }
+    // The next bar fills nothing: the refused signal was never pending.
+    let mut b = signal_bar(0, 100.0);
+    b.atr = -2.0;
+    let out = step(Book::new(100_000.0), &b, true, &cfg());
+    let next = step(out.book, &bar(1, 100.0, 101.0, 99.0, 100.0), true, &cfg());
+    assert!(next.events.is_empty() && next.refused.is_none());
+}
+
+#[test]
+fn usable_levels_are_not_refused() {
+    let out = step(Book::new(100_000.0), &signal_bar(0, 100.0), true, &cfg());
+    assert_eq!(out.refused, None);
+    let s = signals(&out);
+    assert_eq!((s[0].stop, s[0].target), (98.0, 104.0));
+    assert!(Refusal::check(day(0), 98.0, 100.0, 104.0).is_ok());
+    assert!(Refusal::check(day(0), 100.0, 100.0, 104.0).is_err());
+    assert!(Refusal::check(day(0), 0.0, 100.0, 104.0).is_err());
 }
