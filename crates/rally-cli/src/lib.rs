@@ -86,16 +86,54 @@ impl JobsArg {
     }
 }
 
-/// The tickers of a run: `--tickers`, else `--universe-file`, else `default`.
+/// The tickers of a run: `--tickers`, else `--universe-file`, else
+/// `default`. Each name that is not a ticker is named with the reason (a
+/// warning, at most ten lines then a count); if no name at all is a
+/// ticker, that is the error.
 pub fn select_tickers(
     tickers: &[String],
     universe_file: Option<&std::path::Path>,
     default: impl FnOnce() -> Vec<String>,
-) -> Result<Vec<String>, DataError> {
-    Ok(match Universe::selected(tickers, universe_file)? {
-        Some(u) => u.tickers,
-        None => default(),
-    })
+) -> Result<Vec<String>, SelectError> {
+    let Some(u) = Universe::selected(tickers, universe_file)? else {
+        return Ok(default());
+    };
+    for line in rejected_lines(&u) {
+        tracing::warn!("{line}");
+    }
+    if u.tickers.is_empty() {
+        return Err(SelectError::NoTickers {
+            rejected: u.rejected.len(),
+        });
+    }
+    Ok(u.tickers)
+}
+
+/// Why no tickers could be selected.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    #[error(transparent)]
+    Data(#[from] DataError),
+    #[error("none of the {rejected} names given is a ticker (see the warnings above)")]
+    NoTickers { rejected: usize },
+}
+
+/// One line per rejected name, at most ten, then a count.
+pub fn rejected_lines(u: &Universe) -> Vec<String> {
+    const SHOWN: usize = 10;
+    let mut lines: Vec<String> = u
+        .rejected
+        .iter()
+        .take(SHOWN)
+        .map(|r| r.to_string())
+        .collect();
+    if u.rejected.len() > SHOWN {
+        lines.push(format!(
+            "... and {} more names that are not tickers",
+            u.rejected.len() - SHOWN
+        ));
+    }
+    lines
 }
 
 /// The tickers a live job works on by default: every ticker with a model,

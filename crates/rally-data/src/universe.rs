@@ -16,18 +16,70 @@ pub fn normalise_symbol(s: &str) -> String {
     s.trim().to_ascii_uppercase().replace(['.', '/'], "-")
 }
 
-/// Whether a normalised symbol looks like a ticker (letters, digits, `-`, `^`, `=`, 1..=15 chars).
-pub fn is_valid_symbol(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 15
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '^' | '='))
+/// Why a name is not a ticker symbol.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SymbolProblem {
+    #[error("blank")]
+    Blank,
+    #[error("{len} characters (at most {MAX_SYMBOL_LEN})")]
+    TooLong { len: usize },
+    #[error("character {0:?} is not allowed (letters A-Z, digits, '-', '^', '=')")]
+    BadChar(char),
+    #[error("must start with a letter, a digit or '^'")]
+    BadStart,
 }
 
-/// An ordered, de-duplicated list of tickers.
+/// The longest symbol accepted (Yahoo's longest are ~12, e.g. `BTC-USD`, `^GSPC`).
+pub const MAX_SYMBOL_LEN: usize = 15;
+
+/// Checks a normalised symbol: 1..=15 of ASCII letters, digits, `-`, `^`,
+/// `=`, starting with a letter, digit or `^`. A symbol names files in the
+/// state directory, so nothing else gets through.
+pub fn check_symbol(s: &str) -> Result<(), SymbolProblem> {
+    let Some(first) = s.chars().next() else {
+        return Err(SymbolProblem::Blank);
+    };
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '^' | '=')))
+    {
+        return Err(SymbolProblem::BadChar(c));
+    }
+    let len = s.chars().count();
+    if len > MAX_SYMBOL_LEN {
+        return Err(SymbolProblem::TooLong { len });
+    }
+    if !(first.is_ascii_alphanumeric() || first == '^') {
+        return Err(SymbolProblem::BadStart);
+    }
+    Ok(())
+}
+
+/// Whether a normalised symbol looks like a ticker ([`check_symbol`]).
+pub fn is_valid_symbol(s: &str) -> bool {
+    check_symbol(s).is_ok()
+}
+
+/// A name given as a ticker that is not one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// As the user wrote it.
+    pub given: String,
+    pub problem: SymbolProblem,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ticker {:?} skipped: {}", self.given, self.problem)
+    }
+}
+
+/// An ordered, de-duplicated list of tickers, and the names that were not
+/// tickers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Universe {
     pub tickers: Vec<String>,
+    pub rejected: Vec<Rejected>,
 }
 
 impl Universe {
@@ -35,15 +87,26 @@ impl Universe {
         Universe::from_symbols(DEFAULT_BASKET.iter().copied())
     }
 
-    /// Normalise, drop invalid and repeated symbols, keep first-seen order.
+    /// Normalise, drop repeated symbols, keep first-seen order; names that
+    /// are not symbols go to [`Universe::rejected`] with the reason.
     pub fn from_symbols<'a>(symbols: impl IntoIterator<Item = &'a str>) -> Universe {
         let mut seen = std::collections::HashSet::new();
-        let tickers = symbols
-            .into_iter()
-            .map(normalise_symbol)
-            .filter(|s| is_valid_symbol(s) && seen.insert(s.clone()))
-            .collect();
-        Universe { tickers }
+        let mut u = Universe {
+            tickers: Vec::new(),
+            rejected: Vec::new(),
+        };
+        for given in symbols {
+            let s = normalise_symbol(given);
+            match check_symbol(&s) {
+                Ok(()) if seen.insert(s.clone()) => u.tickers.push(s),
+                Ok(()) => {}
+                Err(problem) => u.rejected.push(Rejected {
+                    given: given.to_owned(),
+                    problem,
+                }),
+            }
+        }
+        u
     }
 
     /// Read a CSV file with a `Symbol` column (other columns ignored).
@@ -109,6 +172,47 @@ mod tests {
         assert_eq!(normalise_symbol("BF/B"), "BF-B");
         assert!(is_valid_symbol("^VIX"));
         assert!(!is_valid_symbol("DROP TABLE"));
+    }
+
+    #[test]
+    fn names_that_are_not_tickers_are_kept_with_the_reason() {
+        let long = "A".repeat(40);
+        let u = Universe::from_symbols([
+            "SPY",
+            "../../etc/passwd",
+            "$(id)",
+            "ÄÖÜ",
+            &long,
+            "  ",
+            "-X",
+            "spy",
+        ]);
+        assert_eq!(u.tickers, ["SPY"]);
+        let why: Vec<(String, SymbolProblem)> = u
+            .rejected
+            .iter()
+            .map(|r| (r.given.clone(), r.problem.clone()))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                (
+                    "../../etc/passwd".to_owned(),
+                    SymbolProblem::TooLong { len: 16 }
+                ),
+                ("$(id)".to_owned(), SymbolProblem::BadChar('$')),
+                ("ÄÖÜ".to_owned(), SymbolProblem::BadChar('Ä')),
+                (long.clone(), SymbolProblem::TooLong { len: 40 }),
+                ("  ".to_owned(), SymbolProblem::Blank),
+                ("-X".to_owned(), SymbolProblem::BadStart),
+            ]
+        );
+        assert_eq!(
+            u.rejected[1].to_string(),
+            "ticker \"$(id)\" skipped: character '$' is not allowed (letters A-Z, digits, '-', '^', '=')"
+        );
+        // A path can never come out of a symbol.
+        assert!(!is_valid_symbol("../X") && !is_valid_symbol("..-X"));
     }
 
     #[test]

@@ -337,6 +337,9 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
             );
         }
     }
+    for p in &r.refused_signals {
+        let _ = writeln!(out, "\nSignal refused for {}: {}", p.ticker, p.reason);
+    }
     if !r.data_repairs.is_empty() {
         let _ = writeln!(
             out,

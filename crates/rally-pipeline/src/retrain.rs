@@ -86,14 +86,16 @@ fn train_one(
     opts: &RetrainOptions,
 ) -> Result<Option<f64>, PipelineError> {
     let ticker = series.ticker.clone();
-    let prepared = Prepared::new(&series, vix)?;
+    let prepared = Prepared::new(&series, vix).map_err(|e| e.for_ticker(&ticker))?;
     let inp = prepared.inputs(&series);
     let wf = if opts.walk_forward {
-        walk_forward_par(&inp)?.metrics
+        walk_forward_par(&inp)
+            .map_err(|e| e.for_ticker(&ticker))?
+            .metrics
     } else {
         None
     };
-    let w = train_live(&inp)?;
+    let w = train_live(&inp).map_err(|e| PipelineError::from(e).for_ticker(&ticker))?;
     let Some(model) = LiveModel::from_window(&ticker, &inp, &w, wf, opts.now) else {
         return Err(PipelineError::Invalid(format!(
             "{ticker}: live model not trained: {}",

@@ -166,6 +166,10 @@ pub struct ScanReport {
     pub corrupt_models: Vec<Problem>,
     pub data_errors: Vec<Problem>,
     pub stale_data: Vec<Problem>,
+    /// Signals the trade state machine refused because their stop, price
+    /// and target were not finite, positive and ordered (never stored,
+    /// alerted or opened).
+    pub refused_signals: Vec<Problem>,
     /// What the data guard repaired (bars dropped, values reset), one line
     /// per ticker; the ticker was scanned on the repaired bars.
     pub data_repairs: Vec<Problem>,
@@ -188,6 +192,8 @@ struct Scored {
     bars: Vec<BarInput>,
     sma50: Vec<f64>,
     sma200: Vec<f64>,
+    /// Why the newest bar has no P, when it has none.
+    unscored: Option<String>,
 }
 
 impl Scored {
@@ -239,11 +245,23 @@ fn score_ticker(
             p: p[t].is_finite().then_some(p[t]),
         })
         .collect();
+    let unscored = n.checked_sub(1).filter(|&t| !p[t].is_finite()).map(|t| {
+        match frame.check_row(t) {
+            Err(e) => format!("cannot score the newest bar ({}): {e}", series.dates[t]),
+            // The features are fine: the model has no P for the row (e.g. the
+            // HMM filter could not run on these observations).
+            Ok(()) => format!(
+                "cannot score the newest bar ({}): the model gives no probability for it",
+                series.dates[t]
+            ),
+        }
+    });
     Scored {
         ticker: series.ticker.clone(),
         bars,
         sma50: frame.sma50[start..].to_vec(),
         sma200: frame.sma200[start..].to_vec(),
+        unscored,
     }
 }
 
@@ -478,11 +496,14 @@ async fn scan_once(
     let mut ok: Vec<Scored> = Vec::new();
     for (t, r) in names.iter().zip(scored) {
         match r {
-            // Too short a history to score (features still warming up):
-            // listed, not scanned.
-            Ok(s) if s.last().is_some_and(|b| b.p.is_none()) => report.data_errors.push(Problem {
+            // The newest bar has no P (warm-up, constant prices, absurd
+            // values): listed with the reason, not scanned.
+            Ok(Scored {
+                unscored: Some(why),
+                ..
+            }) => report.data_errors.push(Problem {
                 ticker: t.clone(),
-                reason: format!("{t}: too few bars to score the latest one (features undefined)"),
+                reason: why,
             }),
             Ok(s) if !s.bars.is_empty() => ok.push(s),
             Ok(_) => report.data_errors.push(Problem {
@@ -572,6 +593,13 @@ async fn scan_once(
             // Live, an entry is only taken on the newest bar of the scan.
             let out = step(book, bar, bar.date == last.date, cfg);
             book = out.book;
+            if let Some(r) = out.refused {
+                tracing::warn!(ticker = %s.ticker, "signal refused: {r}");
+                report.refused_signals.push(Problem {
+                    ticker: s.ticker.clone(),
+                    reason: r.to_string(),
+                });
+            }
             for ev in out.events {
                 match ev {
                     TradeEvent::Exit(t) => {

@@ -314,7 +314,10 @@ fn rv_zero_sizes_at_max_size() {
 fn vol_target_caps_size() {
     let mut b = signal_bar(0, 100.0);
     b.rv = 0.8;
-    assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size, 0.10 / 0.8);
+    assert_eq!(
+        signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size,
+        0.10 / 0.8
+    );
     b.rv = 0.1;
     assert_eq!(signal_check(&b, 1.0, &cfg()).unwrap().unwrap().size, 0.25);
 }
@@ -536,7 +539,9 @@ fn unusable_levels_are_refused_not_opened() {
         let out = step(Book::new(100_000.0), &b, true, &cfg());
         assert!(signals(&out).is_empty(), "atr {atr}");
         assert_eq!(out.book.state, TradeState::Flat, "atr {atr}");
-        let refusal = out.refused.unwrap_or_else(|| panic!("atr {atr}: no refusal"));
+        let refusal = out
+            .refused
+            .unwrap_or_else(|| panic!("atr {atr}: no refusal"));
         let (stop, target) = (100.0 - atr, 100.0 + 2.0 * atr);
         let want = if atr.is_finite() && stop > 0.0 {
             Refusal::Unordered {
