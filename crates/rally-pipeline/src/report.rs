@@ -127,28 +127,28 @@ fn without_ticker<'a>(ticker: &str, reason: &'a str) -> &'a str {
         .unwrap_or(reason)
 }
 
+/// A missing or non-finite figure in a table.
+const MISSING: &str = "-";
+
+/// `f(x)` for a finite `x`, else `-`.
+fn finite(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or_else(|| MISSING.to_owned(), f)
+}
+
 /// `0.1234` -> `12.34%`; `None`/NaN -> `-`.
 pub fn pct(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.is_finite() => format!("{:.2}%", v * 100.0),
-        _ => "-".into(),
-    }
+    finite(x, |v| rally_text::percent(v, 2))
 }
 
 /// Signed percent: `+1.20%`.
 pub fn spct(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.is_finite() => format!("{:+.2}%", v * 100.0),
-        _ => "-".into(),
-    }
+    finite(x, rally_text::signed_percent)
 }
 
 /// A number with `d` decimals; `-` when missing.
 pub fn num(x: Option<f64>, d: usize) -> String {
-    match x {
-        Some(v) if v.is_finite() => format!("{v:.d$}"),
-        _ => "-".into(),
-    }
+    finite(x, |v| format!("{v:.d$}"))
 }
 
 /// The scanner's printed report.
@@ -208,7 +208,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     for s in &r.signals {
         t.row(vec![
             s.ticker.clone(),
-            num(Some(s.p_rally), 3),
+            rally_text::probability(s.p_rally),
             num(Some(s.compression), 3),
             num(Some(s.price), 2),
             num(Some(s.stop), 2),
@@ -224,7 +224,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     for s in &r.watchlist {
         t.row(vec![
             s.ticker.clone(),
-            num(Some(s.p_rally), 3),
+            rally_text::probability(s.p_rally),
             num(Some(s.compression), 3),
             num(Some(s.close), 2),
         ]);
@@ -240,7 +240,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
             (i + 1).to_string(),
             s.ticker.clone(),
             s.date.to_string(),
-            num(Some(s.p_rally), 3),
+            rally_text::probability(s.p_rally),
             num(Some(s.compression), 3),
             num(Some(s.close), 2),
         ]);
@@ -668,4 +668,98 @@ pub fn validate_text(auto: &crate::sweep::Sweep, hand: &crate::sweep::Sweep) -> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::HealthReport;
+    use crate::retrain::RetrainReport;
+    use crate::scan::ScanReport;
+    use crate::sweep::Sweep;
+
+    /// Every line of every table of `text` has the width of its table's rule.
+    fn assert_aligned(text: &str) {
+        let mut width = None;
+        for line in text.lines() {
+            if line.starts_with('┌') {
+                width = Some(line.chars().count());
+            } else if line.starts_with('│') || line.starts_with('├') || line.starts_with('└')
+            {
+                assert_eq!(Some(line.chars().count()), width, "misaligned:\n{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_without_rows_and_a_narrow_header_renders() {
+        // Used to panic: "capacity overflow" ("#" is narrower than "(none)").
+        let t = Table::new("t", &["#", "x"]).render();
+        assert!(t.contains("(none)"), "{t}");
+        assert_aligned(&t);
+    }
+
+    #[test]
+    fn every_report_renders_empty_results() {
+        let cfg = rally_trade::TradeConfig::named("baseline").unwrap_or_else(|e| panic!("{e}"));
+        let failed = vec![(
+            "FOOBAR".to_owned(),
+            "FOOBAR: FOOBAR.csv: no such file".to_owned(),
+        )];
+        let empty = Sweep {
+            configs: vec![cfg],
+            assets: Vec::new(),
+            failed: failed.clone(),
+        };
+        let texts = [
+            scan_text(&ScanReport::default(), true),
+            retrain_text(&RetrainReport::default()),
+            retrain_text(&RetrainReport {
+                failed: failed.clone(),
+                ..RetrainReport::default()
+            }),
+            health_text(&HealthReport::default()),
+            backtest_text(&empty, 0),
+            optimize_text(&empty),
+            validate_text(&empty, &empty),
+        ];
+        for text in &texts {
+            assert_aligned(text);
+        }
+        assert!(
+            texts[4].contains("failed FOOBAR: FOOBAR.csv: no such file"),
+            "{}",
+            texts[4]
+        );
+        assert!(texts[6].contains("FAILED"), "{}", texts[6]);
+    }
+
+    #[test]
+    fn long_failure_lists_are_summarised() {
+        let failed: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("T{i}"), format!("T{i}: T{i}.csv: no such file")))
+            .collect();
+        let text = failures_text(&failed);
+        assert_eq!(text.lines().count(), LISTED_FAILURES + 1, "{text}");
+        assert!(
+            text.ends_with("... and 990 more failed (1000 in all)\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn probabilities_near_zero_keep_their_digits() {
+        let r = ScanReport {
+            ranking: vec![crate::scan::RankRow {
+                ticker: "SPY".into(),
+                date: chrono::NaiveDate::MIN,
+                p_rally: 0.00042,
+                compression: 0.5,
+                close: 1.0,
+            }],
+            ..ScanReport::default()
+        };
+        let text = scan_text(&r, false);
+        assert!(text.contains("0.00042"), "{text}");
+    }
 }

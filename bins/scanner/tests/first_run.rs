@@ -1,0 +1,111 @@
+//! What a new user hits first, through the real binary: a ticker without
+//! data, a `csv:` directory that does not exist, flags that mean nothing
+//! for a subcommand, and data that are old by the clock.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_ticker_without_data_is_reported_not_a_panic() {
+    let state = prepared_copy();
+    let market = tempfile::tempdir().unwrap();
+    std::fs::write(
+        market.path().join("VIX.csv"),
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2026-08-21,13,14,12,13,13,0\n",
+    )
+    .unwrap();
+    let mut c = scanner(state.path());
+    c.args(["--tickers", "FOOBAR", "--no-alerts", "--now", NOW])
+        .args(["--source", &format!("csv:{}", market.path().display())]);
+    let out = c.output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panicked: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("(none)"), "{stdout}");
+    assert!(stdout.contains("FOOBAR: no model"), "{stdout}");
+}
+
+#[test]
+fn a_missing_csv_directory_says_so() {
+    let state = tempfile::tempdir().unwrap();
+    let mut c = scanner(state.path());
+    c.args([
+        "--tickers",
+        "SPY",
+        "--source",
+        "csv:/no/such/market",
+        "--now",
+        NOW,
+    ]);
+    let out = c.output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("directory /no/such/market does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("VIX.csv"), "{stderr}");
+}
+
+#[test]
+fn subcommands_offer_only_their_own_flags() {
+    let state = tempfile::tempdir().unwrap();
+    for args in [
+        &["alerts", "test", "--tickers", "SPY"][..],
+        &["health", "--source", "yahoo"][..],
+        &["health", "--positions"][..],
+    ] {
+        let out = scanner(state.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} accepted");
+        assert!(
+            text(&out.stderr).contains("unexpected argument"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = scanner(state.path())
+        .args(["--config", "turbo"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("concentrated"),
+        "config names listed: {stderr}"
+    );
+}
+
+#[test]
+fn health_says_when_data_are_old_by_the_clock() {
+    // Models trained today, on data that ends on `until`.
+    let health = |until: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let now = "2026-08-24T12:00:00Z";
+        let state = rally_pipeline::state::StateDir::new(dir.path());
+        train(&state, &tickers()[..2], date(until), now.parse().unwrap());
+        let out = scanner(dir.path())
+            .args(["health", "--tickers", TICKERS[0], TICKERS[1], "--now", now])
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stdout))
+    };
+    let (code, stdout) = health("2026-08-21");
+    assert_eq!(code, Some(0), "{stdout}");
+    // Fresh models, three-month-old data: not healthy, and said so.
+    let (code, stdout) = health("2026-05-20");
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("DATA OLD: the newest bar is 2026-05-20"),
+        "{stdout}"
+    );
+}
