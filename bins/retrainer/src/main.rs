@@ -333,6 +333,7 @@ fn run(cmd: Cmd) -> Result<i32> {
 
 /// The weekly job: train, print the summary, announce it.
 fn train(state: &StateDir, args: &TrainArgs) -> Result<i32> {
+    state.remove_stale_temp_files();
     let setup = DataSetup::new(&args.data, state)?;
     let list = research_tickers(&args.data)?;
     let opts = RetrainOptions {

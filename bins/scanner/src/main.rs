@@ -105,6 +105,7 @@ fn scan_tickers(data: &DataArgs, state: &StateDir) -> Result<Vec<String>> {
 }
 
 async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
+    state.remove_stale_temp_files();
     let setup = DataSetup::new(&args.data, state)?;
     let cfg = args.config.resolve()?;
     let store = Store::open(&state.database_url(true))

@@ -109,3 +109,18 @@ fn health_says_when_data_are_old_by_the_clock() {
         "{stdout}"
     );
 }
+
+#[test]
+fn temporary_files_of_killed_runs_are_cleaned_at_start() {
+    let state = prepared_copy();
+    let models = state.path().join("models");
+    // Leftovers of a killed process (a pid above Linux's pid_max) and an
+    // old `tempfile` export.
+    let stale = models.join(".SPY.msgpack.4194400.tmp");
+    std::fs::write(&stale, b"half a model").unwrap();
+    run_ok(scan_cmd(state.path()));
+    if std::path::Path::new("/proc/self").exists() {
+        assert!(!stale.exists(), "stale temp file left in place");
+    }
+    assert!(models.join("SPY.msgpack").exists());
+}
