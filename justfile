@@ -12,9 +12,10 @@ build:
     cargo build --release -j2
 
 # The whole product on the synthetic market, no network; state in ./demo.
+# The dev profile (numeric crates optimised) shares the test build.
 demo:
-    cargo run --release --bin scanner -- --demo
-    cargo run --release --bin dashboard -- --demo --once
+    cargo run --bin scanner -- --demo
+    cargo run --bin dashboard -- --demo --once
 
 scan *ARGS:
     cargo run --release --bin scanner -- --positions {{ARGS}}
