@@ -39,6 +39,11 @@ pub enum DataError {
     Universe { path: PathBuf, message: String },
     #[error("unknown source {0:?} (expected yahoo, csv:DIR or synthetic[:SEED])")]
     UnknownSource(String),
+    #[error("the {name} source is not built into this binary (cargo feature `{feature}`)")]
+    NotBuiltIn {
+        name: &'static str,
+        feature: &'static str,
+    },
     #[error("csv source: directory {} does not exist", path.display())]
     MissingSourceDir { path: PathBuf },
     #[error("csv source: {} is not a directory", path.display())]

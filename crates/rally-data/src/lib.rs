@@ -16,16 +16,22 @@ mod error;
 pub mod guard;
 pub mod series;
 pub mod source;
-pub mod synthetic;
+pub mod spec;
 pub mod universe;
-pub mod yahoo;
+
+pub use source::synthetic;
+#[cfg(feature = "yahoo")]
+pub use source::yahoo;
 
 pub use cache::{Cache, CachedSeries};
 pub use clean::{CleanReport, RawRow, clean_rows, parse_yahoo_csv};
 pub use error::DataError;
 pub use guard::{GuardEvent, GuardReport, guard};
 pub use series::{Bar, Series, align_asof, years_before};
-pub use source::{CsvSource, Loaded, Source, SourceSpec, VIX_TICKER, open_source};
+pub use source::csv::CsvSource;
+pub use source::{Loaded, Source, VIX_TICKER};
+pub use spec::{SourceSpec, open_source};
 pub use synthetic::{Fault, SyntheticSource};
 pub use universe::{DEFAULT_BASKET, Universe, normalise_symbol};
+#[cfg(feature = "yahoo")]
 pub use yahoo::YahooSource;

@@ -2,10 +2,19 @@
 //! makes the process abort (as abruptly as SIGKILL, no destructors) when it
 //! reaches the named point, and `RALLY_FAULT=<point>:pause` makes it sleep
 //! so a test can kill it there (after creating the file named by
-//! `RALLY_FAULT_MARKER`, if set, so the test knows it got there). Unset in
-//! production: a no-op.
+//! `RALLY_FAULT_MARKER`, if set, so the test knows it got there).
+//!
+//! Compiled in only with the `fault-injection` feature, which the scanner
+//! enables through a dev-dependency: test builds have it, `cargo build
+//! --release` does not, and there a point is an empty function.
 
 /// Named points: `before-commit`, `after-commit`, `after-export`.
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn point(_name: &str) {}
+
+/// Named points: `before-commit`, `after-commit`, `after-export`.
+#[cfg(feature = "fault-injection")]
 pub fn point(name: &str) {
     let Ok(spec) = std::env::var("RALLY_FAULT") else {
         return;

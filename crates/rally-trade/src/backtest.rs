@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::TradeError;
 use crate::config::TradeConfig;
+use crate::equity::EquityPoint;
 use crate::machine::{BarInput, Book, ClosedTrade, Event, close_at_end, step};
 use crate::metrics::PerfMetrics;
 
@@ -90,17 +91,6 @@ impl BacktestInput<'_> {
             p: p.is_finite().then_some(p),
         }
     }
-}
-
-/// One row of `equity.csv`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EquityPoint {
-    /// Date.
-    pub date: NaiveDate,
-    /// `cash + shares·C` after the bar's exits (last row: cash after the `end` close).
-    pub equity: f64,
-    /// A position is open after the bar's exits (written as 1/0).
-    pub in_position: bool,
 }
 
 /// A finished backtest.

@@ -10,11 +10,13 @@
 //! - [`config`](mod@config): [`TradeConfig`] and the four named configs.
 //! - [`machine`](mod@machine): the pure [`step`] function over a serde-serialisable [`Book`].
 //! - [`backtest`](mod@backtest): [`backtest()`](fn@backtest) folds the machine over history.
+//! - [`equity`](mod@equity): [`EquityPoint`], the curve both of them read.
 //! - [`metrics`](mod@metrics): [`PerfMetrics`], [`SeriesMetrics`].
 //! - [`portfolio`](mod@portfolio): [`portfolio()`](fn@portfolio) of equal-capital sleeves.
 
 pub mod backtest;
 pub mod config;
+pub mod equity;
 pub mod machine;
 pub mod metrics;
 pub mod portfolio;
@@ -22,8 +24,9 @@ pub mod portfolio;
 #[cfg(test)]
 mod tests;
 
-pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, EquityPoint, backtest};
+pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, backtest};
 pub use config::TradeConfig;
+pub use equity::EquityPoint;
 pub use machine::{
     BarInput, Book, ClosedTrade, Event, ExitReason, Fill, Position, Refusal, Signal, StepOutput,
     TradeState, close_at_end, step,

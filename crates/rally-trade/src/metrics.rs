@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::TradeError;
-use crate::backtest::EquityPoint;
+use crate::equity::EquityPoint;
 use crate::machine::ClosedTrade;
 
 /// Annualisation factor `sqrt(252)`, for every series (crypto and portfolio too).

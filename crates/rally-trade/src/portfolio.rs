@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::TradeError;
-use crate::backtest::EquityPoint;
+use crate::equity::EquityPoint;
 use crate::metrics::SeriesMetrics;
 
 /// One row of `portfolio_equity.csv`.

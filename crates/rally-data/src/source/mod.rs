@@ -1,0 +1,63 @@
+//! Where bars come from: the [`Source`] trait, and one module per source
+//! (`csv:DIR`, `synthetic[:SEED]`, and `yahoo` behind the `yahoo` cargo
+//! feature, which the binaries enable). Which source a `--source` names is
+//! decided in [`crate::spec`], not here: this module knows no implementation.
+//!
+//! Sources are synchronous from the caller's point of view; the Yahoo source
+//! runs its own bounded-concurrency async fetch inside `load_many`.
+
+pub mod csv;
+pub mod synthetic;
+#[cfg(feature = "yahoo")]
+pub mod yahoo;
+
+use crate::clean::CleanReport;
+use crate::error::DataError;
+use crate::series::Series;
+
+/// The VIX ticker as Yahoo spells it; the CSV source reads it from `VIX.csv`.
+pub const VIX_TICKER: &str = "^VIX";
+
+/// One ticker's cleaned series and what cleaning did to it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub series: Series,
+    pub report: CleanReport,
+}
+
+/// A provider of daily bars.
+pub trait Source: Send + Sync {
+    /// How the user names this source (`csv:DIR`, `yahoo`, `synthetic:42`).
+    fn describe(&self) -> String;
+
+    /// Bars of one ticker (already normalised, e.g. `BRK-B`).
+    fn load(&self, ticker: &str) -> Result<Loaded, DataError>;
+
+    /// The VIX series (METHOD §1.3).
+    fn load_vix(&self) -> Result<Loaded, DataError> {
+        self.load(VIX_TICKER)
+    }
+
+    /// Several tickers; one result per ticker, in order. A failure never
+    /// stops the others.
+    fn load_many(&self, tickers: &[String]) -> Vec<Result<Loaded, DataError>> {
+        tickers.iter().map(|t| self.load(t)).collect()
+    }
+
+    /// Whether `load_many` is much cheaper than separate `load`s (remote sources).
+    fn prefers_batch(&self) -> bool {
+        false
+    }
+
+    /// Whether results can be cached across runs (a CSV snapshot is its own
+    /// cache; remote and synthetic sources benefit).
+    fn cacheable(&self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for dyn Source + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
