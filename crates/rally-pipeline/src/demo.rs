@@ -109,6 +109,6 @@ pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport,
         last = Some(report);
     }
     store.close().await;
-    let last = last.ok_or_else(|| PipelineError::Invalid("demo: no trading days".into()))?;
+    let last = last.ok_or(PipelineError::NoTradingDays)?;
     Ok(DemoReport { days: out, last })
 }

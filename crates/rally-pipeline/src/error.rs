@@ -37,8 +37,22 @@ pub enum PipelineError {
     /// Other scans kept committing while this one computed.
     #[error("the scan lost {attempts} races against concurrent scans; run it again")]
     ScanContention { attempts: usize },
-    #[error("{0}")]
-    Invalid(String),
+    #[error("{ticker}: live model not trained: {why}")]
+    NotTrained { ticker: String, why: String },
+    #[error("plot: {0}")]
+    Plot(rally_plot::PlotError),
+    #[error("serialising {what}: {error}")]
+    Json {
+        what: &'static str,
+        error: serde_json::Error,
+    },
+    #[error("{ticker}: stored position state is unreadable: {error}")]
+    StoredPosition {
+        ticker: String,
+        error: serde_json::Error,
+    },
+    #[error("the demo found no trading day to replay")]
+    NoTradingDays,
 }
 
 impl PipelineError {
@@ -47,7 +61,9 @@ impl PipelineError {
         match &self {
             PipelineError::Ticker { .. }
             | PipelineError::TooShort { .. }
-            | PipelineError::Quarantined { .. } => self,
+            | PipelineError::Quarantined { .. }
+            | PipelineError::NotTrained { .. }
+            | PipelineError::StoredPosition { .. } => self,
             PipelineError::Data(e) if e.ticker().is_some() => self,
             _ => PipelineError::Ticker {
                 ticker: ticker.to_owned(),
@@ -61,6 +77,13 @@ impl PipelineError {
             path: path.into(),
             error,
         }
+    }
+}
+
+impl PipelineError {
+    /// A serde error while writing `what`.
+    pub fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> PipelineError {
+        move |error| PipelineError::Json { what, error }
     }
 }
 

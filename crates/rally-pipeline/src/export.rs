@@ -24,8 +24,7 @@ fn write(path: &Path, text: &[u8]) -> Result<(), PipelineError> {
 }
 
 fn write_json(path: &Path, v: &Value) -> Result<(), PipelineError> {
-    let text =
-        serde_json::to_string_pretty(v).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    let text = serde_json::to_string_pretty(v).map_err(PipelineError::json("research JSON"))?;
     write(path, text.as_bytes())
 }
 
@@ -154,7 +153,7 @@ pub fn equity_csv(bt: Option<&Backtest>) -> Vec<u8> {
 fn metrics_json(a: &Analysis) -> Result<Value, PipelineError> {
     let mut m = serde_json::Map::new();
     let wf = match &a.wf.metrics {
-        Some(x) => serde_json::to_value(x).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+        Some(x) => serde_json::to_value(x).map_err(PipelineError::json("research JSON"))?,
         None => json!({ "n": 0 }),
     };
     m.insert("walk_forward".into(), wf);
@@ -162,7 +161,7 @@ fn metrics_json(a: &Analysis) -> Result<Value, PipelineError> {
         let pm = bt.metrics()?;
         m.insert(
             "backtest".into(),
-            serde_json::to_value(pm).map_err(|e| PipelineError::Invalid(e.to_string()))?,
+            serde_json::to_value(pm).map_err(PipelineError::json("research JSON"))?,
         );
     }
     Ok(Value::Object(m))
@@ -176,8 +175,7 @@ pub fn write_ticker(dir: &Path, a: &Analysis) -> Result<(), PipelineError> {
     write_json(&d.join("hmm.json"), &hmm_json(a))?;
     write_json(&d.join("model.json"), &model_json(a))?;
     write(&d.join("walkforward.csv"), &walkforward_csv(a))?;
-    let folds =
-        serde_json::to_value(&a.wf.folds).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    let folds = serde_json::to_value(&a.wf.folds).map_err(PipelineError::json("research JSON"))?;
     write_json(&d.join("folds.json"), &folds)?;
     write(&d.join("trades.csv"), &trades_csv(a.backtest.as_ref()))?;
     write(&d.join("equity.csv"), &equity_csv(a.backtest.as_ref()))?;
@@ -196,8 +194,7 @@ pub fn write_portfolio(dir: &Path, p: &Portfolio) -> Result<(), PipelineError> {
         out.push(b'\n');
     }
     write(&dir.join("portfolio_equity.csv"), &out)?;
-    let m =
-        serde_json::to_value(p.metrics()?).map_err(|e| PipelineError::Invalid(e.to_string()))?;
+    let m = serde_json::to_value(p.metrics()?).map_err(PipelineError::json("research JSON"))?;
     write_json(&dir.join("portfolio_metrics.json"), &m)
 }
 

@@ -1,9 +1,9 @@
 //! Model freshness and system health (METHOD §9, `scanner health`).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use rally_model::live::{ArtefactError, LiveModel};
 use serde::Serialize;
 
+use crate::models::{ModelLoad, load_model};
 use crate::retrain::SKIP_FRESH_DAYS;
 use crate::state::StateDir;
 
@@ -98,7 +98,6 @@ impl HealthReport {
 
 /// Check one ticker's model file.
 pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> ModelHealth {
-    let path = state.model_path(ticker);
     let mut h = ModelHealth {
         ticker: ticker.to_owned(),
         status: ModelStatus::Missing,
@@ -106,8 +105,8 @@ pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> Model
         age_days: None,
         data_end: None,
     };
-    match LiveModel::load(&path) {
-        Ok(m) => {
+    match load_model(state, ticker) {
+        ModelLoad::Ready(m) => {
             let age = m.age_days(now);
             h.status = if age < SKIP_FRESH_DAYS {
                 ModelStatus::Fresh
@@ -118,12 +117,8 @@ pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> Model
             h.age_days = Some(age);
             h.data_end = Some(m.data_end);
         }
-        Err(ArtefactError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => {
-            h.status = ModelStatus::Corrupt {
-                reason: e.to_string(),
-            }
-        }
+        ModelLoad::Missing => {}
+        ModelLoad::Corrupt(reason) => h.status = ModelStatus::Corrupt { reason },
     }
     h
 }

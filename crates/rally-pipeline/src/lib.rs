@@ -17,6 +17,7 @@ pub mod fault;
 pub mod format;
 pub mod health;
 pub mod logging;
+pub mod models;
 pub mod plots;
 pub mod report;
 pub mod research;

@@ -8,7 +8,7 @@ use crate::error::PipelineError;
 use crate::sweep::Sweep;
 
 fn plot_err(e: rally_plot::PlotError) -> PipelineError {
-    PipelineError::Invalid(format!("plot: {e}"))
+    PipelineError::Plot(e)
 }
 
 /// Charts for every asset of config `k` (when the sweep kept details) and

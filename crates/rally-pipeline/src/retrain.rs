@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::data::DataAccess;
 use crate::error::PipelineError;
 use crate::health::HealthReport;
+use crate::models::{ModelLoad, load_model};
 use crate::research::{Prepared, walk_forward_par};
 use crate::state::StateDir;
 
@@ -73,10 +74,12 @@ impl RetrainReport {
 }
 
 /// Whether `ticker` has a model younger than [`SKIP_FRESH_DAYS`].
+/// A missing or corrupt model is never fresh: it is trained again.
 fn fresh_age(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> Option<i64> {
-    let m = LiveModel::load(&state.model_path(ticker)).ok()?;
-    let age = m.age_days(now);
-    (age < SKIP_FRESH_DAYS).then_some(age)
+    match load_model(state, ticker) {
+        ModelLoad::Ready(m) => Some(m.age_days(now)).filter(|age| *age < SKIP_FRESH_DAYS),
+        ModelLoad::Missing | ModelLoad::Corrupt(_) => None,
+    }
 }
 
 fn train_one(
@@ -97,10 +100,15 @@ fn train_one(
     };
     let w = train_live(&inp).map_err(|e| PipelineError::from(e).for_ticker(&ticker))?;
     let Some(model) = LiveModel::from_window(&ticker, &inp, &w, wf, opts.now) else {
-        return Err(PipelineError::Invalid(format!(
-            "{ticker}: live model not trained: {}",
-            w.info.skipped.as_deref().unwrap_or("no usable rows")
-        )));
+        return Err(PipelineError::NotTrained {
+            why: w
+                .info
+                .skipped
+                .as_deref()
+                .unwrap_or("no usable rows")
+                .to_owned(),
+            ticker,
+        });
     };
     model.save(&state.model_path(&ticker))?;
     Ok(model.walk_forward.as_ref().and_then(|m| m.auc))

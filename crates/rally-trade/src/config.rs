@@ -50,7 +50,22 @@ const TABLE: [(&str, f64, f64, f64, f64, u32); 4] = [
     ("concentrated", 0.55, 0.60, 0.40, 2.0, 10),
 ];
 
+/// Tolerance on the P threshold (isotonic levels may be off by one bit).
+pub const P_TOLERANCE: f64 = 1e-9;
+
 impl TradeConfig {
+    /// P(rally) clears the entry threshold (METHOD §7, within
+    /// [`P_TOLERANCE`]). The one home of the rule: the state machine's
+    /// signal check and the scanner's watchlist both ask here.
+    pub fn p_clears(&self, p: f64) -> bool {
+        p >= self.p_threshold - P_TOLERANCE
+    }
+
+    /// Compression clears its threshold (a NaN never does).
+    pub fn compression_clears(&self, compression: f64) -> bool {
+        compression.is_finite() && compression >= self.comp_threshold
+    }
+
     /// The valid config names, in table order.
     pub const NAMES: [&'static str; 4] = ["baseline", "conservative", "aggressive", "concentrated"];
 

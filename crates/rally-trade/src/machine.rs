@@ -41,10 +41,8 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::P_TOLERANCE;
 use crate::config::TradeConfig;
-
-/// Tolerance on the P threshold (isotonic levels may be off by one bit).
-pub const P_TOLERANCE: f64 = 1e-9;
 
 /// One bar as the machine sees it: prices and the features it trades on.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -401,9 +399,7 @@ pub fn signal_check(
     let Some(p) = bar.p.filter(|p| p.is_finite()) else {
         return Ok(None);
     };
-    let take = p >= cfg.p_threshold - P_TOLERANCE
-        && bar.compression.is_finite()
-        && bar.compression >= cfg.comp_threshold;
+    let take = cfg.p_clears(p) && cfg.compression_clears(bar.compression);
     if !take {
         return Ok(None);
     }
