@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use rally_data::{Cache, SourceSpec, Universe, open_source};
+use rally_data::{Cache, Source, SourceSpec, Universe, open_source};
 use rally_notify::{Event, Notifier, backend_names};
 use rally_pipeline::announce::announce;
 use rally_pipeline::data::DataAccess;
@@ -25,8 +25,12 @@ pub struct JobEnv {
     pub state: StateDir,
     /// State store.
     pub store: Store,
-    /// Data source (`RALLY_SOURCE`).
-    pub source: SourceSpec,
+    /// Data source (`RALLY_SOURCE`), opened once at startup: a setting it
+    /// reads (e.g. `YAHOO_TIMEOUT_SECS`) that is wrong stops the bot at
+    /// once rather than every scheduled run, and tests pass a source of
+    /// their own (a Yahoo at a local address) without touching the
+    /// process-wide environment.
+    pub source: Arc<dyn Source>,
     /// Trade config of the scan (`RALLY_CONFIG`).
     pub config: TradeConfig,
     /// Alert backends configured in the environment.
@@ -51,7 +55,8 @@ impl JobEnv {
             .ok()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "yahoo".into());
-        let source = SourceSpec::parse(&source).context("RALLY_SOURCE")?;
+        let spec = SourceSpec::parse(&source).context("RALLY_SOURCE")?;
+        let source: Arc<dyn Source> = Arc::from(open_source(&spec).context("RALLY_SOURCE")?);
         let config = std::env::var("RALLY_CONFIG")
             .ok()
             .filter(|s| !s.trim().is_empty())
@@ -94,11 +99,10 @@ async fn scan_job(env: Arc<JobEnv>) -> Result<(), String> {
     let handle = tokio::runtime::Handle::current();
     let e = Arc::clone(&env);
     let outcome = tokio::task::spawn_blocking(move || {
-        let source = open_source(&e.source).map_err(|x| x.to_string())?;
         let cache = Cache::new(e.state.cache());
         let now = Utc::now();
         let data = DataAccess {
-            source: source.as_ref(),
+            source: e.source.as_ref(),
             cache: Some(&cache),
             now,
             until: None,
@@ -144,11 +148,10 @@ async fn scan_job(env: Arc<JobEnv>) -> Result<(), String> {
 async fn retrain_job(env: Arc<JobEnv>) -> Result<(), String> {
     let e = Arc::clone(&env);
     let outcome = tokio::task::spawn_blocking(move || {
-        let source = open_source(&e.source).map_err(|x| x.to_string())?;
         let cache = Cache::new(e.state.cache());
         let now = Utc::now();
         let data = DataAccess {
-            source: source.as_ref(),
+            source: e.source.as_ref(),
             cache: Some(&cache),
             now,
             until: None,
@@ -206,4 +209,100 @@ pub fn start(env: JobEnv) -> tokio::task::JoinHandle<()> {
         "scheduler on: scan Mon-Fri 21:30 UTC, retrain Sun 23:00 UTC"
     );
     tokio::spawn(Scheduler::new(SystemClock, scan, retrain).run())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rally_data::{SyntheticSource, YahooSource};
+    use rally_testkit::{Behaviour, FakeYahoo};
+
+    /// The synthetic market the models learn and the fake Yahoo serves.
+    const SEED: u64 = 42;
+
+    /// Trains live models of `tickers` on the whole synthetic history,
+    /// stamped now (so the scan finds them fresh).
+    fn train(state: &StateDir, tickers: &[String]) {
+        let source = SyntheticSource::new(SEED);
+        let now = Utc::now();
+        let data = DataAccess {
+            source: &source,
+            cache: None,
+            now,
+            until: None,
+        };
+        let opts = RetrainOptions {
+            force: true,
+            walk_forward: false,
+            now,
+        };
+        let r = retrain(state, &data, tickers, &opts, &|_, _, _| {}).unwrap();
+        assert_eq!(r.trained.len(), tickers.len(), "failed: {:?}", r.failed);
+    }
+
+    /// The scheduled scan on the default source, Yahoo (a local stand-in),
+    /// from inside the bot's multi-threaded runtime: it used to abort with
+    /// "Cannot start a runtime from within a runtime". A 429 that clears
+    /// costs nothing, an unknown symbol costs that ticker only, and the scan
+    /// commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_scheduled_scan_runs_on_yahoo_and_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path());
+        let tickers: Vec<String> = ["SPY", "QQQ", "AAPL", "GS"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+        let (s, t) = (state.clone(), tickers.clone());
+        tokio::task::spawn_blocking(move || train(&s, &t))
+            .await
+            .unwrap();
+
+        let yahoo = FakeYahoo::start(SEED, None).unwrap();
+        yahoo.set("AAPL", Behaviour::RateLimited(1));
+        yahoo.set("GS", Behaviour::NotFound);
+        let store = Store::open(&state.database_url(false)).await.unwrap();
+        let env = Arc::new(JobEnv {
+            state: state.clone(),
+            store: store.clone(),
+            source: Arc::new(YahooSource::new().with_base_url(yahoo.base())),
+            config: TradeConfig::named("baseline").unwrap(),
+            notifiers: Vec::new(),
+        });
+        let mut sorted = tickers.clone();
+        sorted.sort();
+        assert_eq!(
+            run_tickers(&state),
+            sorted,
+            "the job scans the trained tickers"
+        );
+
+        scan_job(Arc::clone(&env)).await.unwrap();
+
+        let run = store
+            .last_scan_run()
+            .await
+            .unwrap()
+            .expect("scan committed");
+        let last_day = SyntheticSource::new(SEED)
+            .load("SPY")
+            .unwrap()
+            .series
+            .dates
+            .last()
+            .copied();
+        assert_eq!(Some(run.as_of), last_day);
+        assert_eq!(run.n_scanned, 3, "all but GS: {run:?}");
+        assert_eq!(run.status, "partial", "GS is a data error");
+        assert_eq!(yahoo.count("AAPL"), 2, "one 429, then the bars");
+        assert_eq!(yahoo.count("GS"), 1, "a 404 is not retried");
+        assert!(yahoo.count("SPY") >= 1);
+
+        // The same day again: nothing new to commit, and still no failure.
+        scan_job(env).await.unwrap();
+        let again = store.last_scan_run().await.unwrap().unwrap();
+        assert_eq!(again.as_of, run.as_of);
+        assert_eq!(again.finished_at, run.finished_at, "not committed twice");
+    }
 }

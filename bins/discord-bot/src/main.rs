@@ -4,11 +4,15 @@
 //! Settings come from the environment or `.env` (dotenvy):
 //! `DISCORD_BOT_TOKEN` (required), `DISCORD_GUILD_ID` (register commands in
 //! that guild only, instantly; unset = globally), `ENABLE_SCHEDULER`,
-//! `RALLY_SOURCE`, `RALLY_CONFIG`, `DATABASE_URL` and the alert settings.
-//! State lives under the working directory. The token is never logged.
+//! `RALLY_SOURCE`, `RALLY_CONFIG`, `DATABASE_URL`, the alert settings and
+//! `DISCORD_CONNECT_TIMEOUT_SECS` (see `discord-bot --help`). State lives
+//! under the working directory. The token is never logged.
+// stdout carries only `--help` and `--version`.
+#![allow(clippy::print_stdout)]
 
 mod jobs;
 mod slash;
+mod startup;
 
 use std::num::NonZeroU64;
 use std::process::ExitCode;
@@ -18,6 +22,7 @@ use poise::serenity_prelude as serenity;
 use rally_pipeline::commands::CommandContext;
 use rally_pipeline::state::StateDir;
 use rally_store::Store;
+use startup::{ConnectSettings, ConnectTimeout, Invocation};
 
 /// Reads a setting, treating an empty value like an unset one (`.env.example`
 /// ships every key with an empty value).
@@ -29,6 +34,23 @@ fn setting(name: &str) -> Option<String> {
 }
 
 fn main() -> ExitCode {
+    match startup::parse_args(std::env::args_os().skip(1)) {
+        Ok(Invocation::Run) => {}
+        Ok(Invocation::Help) => {
+            print!("{}", startup::usage());
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Version) => {
+            println!("discord-bot {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(arg) => {
+            eprintln!(
+                "error: unexpected argument `{arg}`: discord-bot reads its settings from the environment (see discord-bot --help)"
+            );
+            return ExitCode::from(2);
+        }
+    }
     let dotenv = dotenvy::dotenv();
     let Some(token) = setting("DISCORD_BOT_TOKEN") else {
         eprintln!(
@@ -40,6 +62,13 @@ fn main() -> ExitCode {
         eprintln!("error: DISCORD_BOT_TOKEN: {e} (see the README, \"Discord bot setup\")");
         return ExitCode::from(2);
     }
+    let connect = match ConnectSettings::from_lookup(setting) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let state = StateDir::cwd();
     let _guard = rally_pipeline::logging::init(Some(&state.logs()));
     // No `.env` is fine (settings may come from the environment).
@@ -53,7 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(token, state)) {
+    match runtime.block_on(run(token, connect, state)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -83,7 +112,7 @@ fn scheduler_enabled() -> bool {
     )
 }
 
-async fn run(token: String, state: StateDir) -> Result<()> {
+async fn run(token: String, connect: ConnectSettings, state: StateDir) -> Result<()> {
     let guild = guild_id()?;
     let store = Store::open(&state.database_url(true))
         .await
@@ -106,6 +135,9 @@ async fn run(token: String, state: StateDir) -> Result<()> {
         on_error: |e| Box::pin(on_error(e)),
         ..Default::default()
     };
+    // Fired once the bot is connected with its commands registered; until
+    // then the connect timeout applies.
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let framework = poise::Framework::builder()
         .options(options)
         .setup(move |ctx, ready, framework| {
@@ -120,20 +152,39 @@ async fn run(token: String, state: StateDir) -> Result<()> {
                     scope = %guild.map_or("global (may take up to an hour to appear)".to_string(), |g| format!("guild {g}")),
                     "connected; slash commands registered"
                 );
+                // The receiver is gone only when the process is ending.
+                let _ = ready_tx.send(());
                 Ok(slash::Data { cmds })
             })
         })
         .build();
-    // Slash commands arrive as interactions, which need no privileged intent.
-    let mut client = serenity::ClientBuilder::new(&token, serenity::GatewayIntents::GUILDS)
-        .framework(framework)
-        .await
-        .context("creating the Discord client")?;
-    client
-        .start()
-        .await
-        .context("Discord connection (is DISCORD_BOT_TOKEN valid?)")?;
-    Ok(())
+    let mut http = serenity::HttpBuilder::new(&token);
+    if let Some(proxy) = &connect.api_proxy {
+        // serenity's own rate limiter sends to discord.com whatever the
+        // proxy, so a proxy must do the rate limiting (as API proxies do).
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+    }
+    let connection = async {
+        // Slash commands arrive as interactions, which need no privileged intent.
+        let mut client =
+            serenity::ClientBuilder::new_with_http(http.build(), serenity::GatewayIntents::GUILDS)
+                .framework(framework)
+                .await
+                .context("creating the Discord client")?;
+        client
+            .start()
+            .await
+            .context("Discord connection (is DISCORD_BOT_TOKEN valid?)")
+    };
+    // serenity retries a failing gateway connection forever: without a
+    // deadline, no network or a revoked token would hang here silently.
+    match startup::within_connect_deadline(connection, ready_rx, connect.timeout).await {
+        Ok(outcome) => outcome,
+        Err(ConnectTimeout(limit)) => bail!(
+            "could not connect to Discord within {} s (DISCORD_CONNECT_TIMEOUT_SECS): check the network, DISCORD_API_BASE if set, and that DISCORD_BOT_TOKEN is the bot's current token",
+            limit.as_secs()
+        ),
+    }
 }
 
 /// Startup failures end the process (nothing works without registered

@@ -113,7 +113,10 @@ pub async fn positions(ctx: Ctx<'_>) -> Result<(), Error> {
 #[poise::command(slash_command, rename = "setcapital")]
 pub async fn setcapital(
     ctx: Ctx<'_>,
-    #[description = "Your trading capital in dollars, e.g. 10000"] amount: f64,
+    #[description = "Your trading capital in dollars, e.g. 10000"]
+    #[min = 1]
+    #[max = 1_000_000_000_000.0]
+    amount: f64,
 ) -> Result<(), Error> {
     let r = commands::set_capital(&ctx.data().cmds, &user(ctx), amount).await;
     reply(ctx, Audience::Caller, r.map(|e| vec![e])).await
@@ -126,11 +129,22 @@ pub async fn enter(
     #[description = "Ticker symbol, e.g. AAPL or BRK.B"]
     #[max_length = 16]
     ticker: String,
-    #[description = "Your entry price, e.g. 187.50"] price: f64,
-    #[description = "Fraction of your capital in (0, 1], e.g. 0.2 = 20% (default: the signal's)"]
+    #[description = "Your entry price, e.g. 187.50"]
+    #[min = 0.0001]
+    #[max = 10_000_000.0]
+    price: f64,
+    #[description = "Fraction of your capital from 0.0001 to 1, e.g. 0.2 = 20% (default: the signal's)"]
+    #[min = 0.0001]
+    #[max = 1]
     size: Option<f64>,
-    #[description = "Stop price, below the entry (default: the signal's)"] stop: Option<f64>,
-    #[description = "Target price, above the entry (default: the signal's)"] target: Option<f64>,
+    #[description = "Stop price, below the entry (default: the signal's)"]
+    #[min = 0.0001]
+    #[max = 10_000_000.0]
+    stop: Option<f64>,
+    #[description = "Target price, above the entry (default: the signal's)"]
+    #[min = 0.0001]
+    #[max = 10_000_000.0]
+    target: Option<f64>,
 ) -> Result<(), Error> {
     let args = EnterArgs {
         ticker,
@@ -150,7 +164,10 @@ pub async fn exit(
     #[description = "Ticker symbol of the trade to close"]
     #[max_length = 16]
     ticker: String,
-    #[description = "Your exit price"] price: f64,
+    #[description = "Your exit price"]
+    #[min = 0.0001]
+    #[max = 10_000_000.0]
+    price: f64,
     #[description = "Optional notes for your journal"]
     #[max_length = 500]
     notes: Option<String>,
@@ -366,6 +383,21 @@ mod tests {
             options(&by("history")),
             [(s("ticker"), STRING, false), (s("limit"), INTEGER, false)]
         );
+        // Discord enforces the same ranges as the command logic (which
+        // checks again: other clients and tests bypass Discord).
+        let range = |cmd: &str, i: usize| {
+            let o = &by(cmd)["options"][i];
+            (o["min_value"].as_f64(), o["max_value"].as_f64())
+        };
+        let price = (Some(commands::MIN_PRICE), Some(commands::MAX_PRICE));
+        let size = (Some(commands::MIN_SIZE), Some(commands::MAX_SIZE));
+        let capital = (Some(commands::MIN_CAPITAL), Some(commands::MAX_CAPITAL));
+        assert_eq!(range("setcapital", 0), capital);
+        assert_eq!(
+            [1, 2, 3, 4].map(|i| range("enter", i)),
+            [price, size, price, price]
+        );
+        assert_eq!(range("exit", 1), price);
         let history = by("history");
         assert_eq!(history["options"][1]["min_value"].as_f64(), Some(1.0));
         assert_eq!(history["options"][1]["max_value"].as_f64(), Some(50.0));

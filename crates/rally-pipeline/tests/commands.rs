@@ -610,7 +610,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         case!(
             "capital 0",
             commands::set_capital(ctx, who, 0.0),
-            CommandError::NotPositive {
+            CommandError::OutOfRange {
                 what: "capital",
                 ..
             }
@@ -618,22 +618,22 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         case!(
             "capital < 0",
             commands::set_capital(ctx, who, -5.0),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "capital NaN",
             commands::set_capital(ctx, who, f64::NAN),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "capital inf",
             commands::set_capital(ctx, who, f64::INFINITY),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "capital absurd",
             commands::set_capital(ctx, who, 1e13),
-            CommandError::TooLarge {
+            CommandError::OutOfRange {
                 what: "capital",
                 ..
             }
@@ -660,17 +660,17 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         case!(
             "price 0",
             commands::enter(ctx, who, enter("AAPL", 0.0, Some(0.1), None, None)),
-            CommandError::NotPositive { what: "price", .. }
+            CommandError::OutOfRange { what: "price", .. }
         );
         case!(
             "price < 0",
             commands::enter(ctx, who, enter("AAPL", -1.0, Some(0.1), None, None)),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "price NaN",
             commands::enter(ctx, who, enter("AAPL", f64::NAN, Some(0.1), None, None)),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "price inf",
@@ -679,12 +679,12 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
                 who,
                 enter("AAPL", f64::INFINITY, Some(0.1), None, None)
             ),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "price absurd",
             commands::enter(ctx, who, enter("AAPL", 2e7, Some(0.1), None, None)),
-            CommandError::TooLarge { what: "price", .. }
+            CommandError::OutOfRange { what: "price", .. }
         );
         case!(
             "size 0",
@@ -713,7 +713,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
                 who,
                 enter("AAPL", 100.0, Some(0.1), Some(f64::NAN), None)
             ),
-            CommandError::NotPositive { what: "stop", .. }
+            CommandError::OutOfRange { what: "stop", .. }
         );
         case!(
             "stop above",
@@ -734,7 +734,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         case!(
             "target < 0",
             commands::enter(ctx, who, enter("AAPL", 100.0, Some(0.1), None, Some(-1.0))),
-            CommandError::NotPositive { what: "target", .. }
+            CommandError::OutOfRange { what: "target", .. }
         );
         case!(
             "no size, no signal",
@@ -754,17 +754,17 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
         case!(
             "exit price NaN",
             commands::exit(ctx, who, exit_args("AAPL", f64::NAN)),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "exit price 0",
             commands::exit(ctx, who, exit_args("AAPL", 0.0)),
-            CommandError::NotPositive { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "exit price absurd",
             commands::exit(ctx, who, exit_args("AAPL", 1e8)),
-            CommandError::TooLarge { .. }
+            CommandError::OutOfRange { .. }
         );
         case!(
             "exit notes",
@@ -859,7 +859,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
     );
     assert_eq!(
         msg(commands::set_capital(ctx, me, -5.0).await.unwrap_err()),
-        "capital must be a positive, finite number (got -5)"
+        "capital must be a number from 1 to 1e12 (got -5)"
     );
     assert_eq!(
         msg(
@@ -867,7 +867,7 @@ async fn every_bad_input_is_refused_and_changes_nothing() {
                 .await
                 .unwrap_err()
         ),
-        "size must be a fraction of your capital in (0, 1], e.g. 0.2 for 20% (got 1.5)"
+        "size must be a fraction of your capital from 0.0001 to 1, e.g. 0.2 for 20% (got 1.5)"
     );
 }
 
@@ -1185,4 +1185,278 @@ async fn history_limits_and_splits_long_lists() {
     for e in &h {
         assert!(e.description.as_deref().unwrap().chars().count() <= 4096);
     }
+}
+
+// ---- extreme numbers -----------------------------------------------------------
+
+/// Numbers a user can type into a Discord NUMBER option: the edges of f64,
+/// typos of magnitude, ordinary values, signs, NaN and the infinities.
+const EXTREMES: [f64; 19] = [
+    1e-310,
+    f64::MIN_POSITIVE,
+    1e-12,
+    1e-4,
+    0.01,
+    0.5,
+    1.0,
+    187.5,
+    1e7,
+    1e12,
+    1e300,
+    f64::MAX,
+    0.0,
+    -0.0,
+    -1.0,
+    f64::MIN,
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+];
+
+/// A refusal the user can act on: their mistake (not "something went
+/// wrong"), one short line naming the field, the value and a range.
+fn assert_refused_clearly(what: &str, field: &str, value: f64, e: &CommandError) {
+    let msg = e.to_string();
+    assert!(e.is_user_error(), "{what}: not the user's error: {msg}");
+    assert!(
+        msg.starts_with(field),
+        "{what}: does not name {field}: {msg}"
+    );
+    let shown = [format!("{value}"), format!("{value:e}")];
+    assert!(
+        shown.iter().any(|s| msg.contains(&format!("(got {s})"))),
+        "{what}: does not show {value}: {msg}"
+    );
+    assert!(
+        msg.contains(" from ") && msg.contains(" to "),
+        "{what}: no range: {msg}"
+    );
+    assert!(
+        msg.len() <= 160 && !msg.contains('\n'),
+        "{what}: not one short line: {msg}"
+    );
+}
+
+/// Every figure of a reply is a number: no `NaN`, `inf` or `n/a`.
+fn assert_finite_reply(what: &str, e: &Embed) {
+    let text = as_text(e);
+    for bad in ["NaN", "inf", "n/a"] {
+        assert!(!text.contains(bad), "{what}: {bad} in the reply:\n{text}");
+    }
+}
+
+/// Everything the journal holds for `user` is finite and nothing is open.
+async fn assert_journal_finite_and_closed(f: &Fixture, what: &str, user: &str) {
+    for t in f.store().user_trades(user, None, None).await.unwrap() {
+        assert!(!t.is_open(), "{what}: lot #{} still open", t.id);
+        let figures = [Some(t.entry_price), t.exit_price, t.pnl_pct, t.pnl_usd];
+        for x in figures.into_iter().flatten() {
+            assert!(x.is_finite(), "{what}: stored {x} in {t:?}");
+        }
+    }
+    let e = commands::pnl(&f.ctx, user, Period::All).await.unwrap();
+    assert_finite_reply(&format!("{what}: /pnl"), &e);
+    for e in commands::history(&f.ctx, user, HistoryArgs::default())
+        .await
+        .unwrap()
+    {
+        assert_finite_reply(&format!("{what}: /history"), &e);
+    }
+}
+
+/// `/enter` then `/exit`: each is refused clearly or accepted with finite
+/// figures, and the lot can always be closed (at a plain price if the exit
+/// price was refused).
+async fn round_trip(f: &Fixture, what: &str, user: &str, args: EnterArgs, exit_price: f64) {
+    let enter_what = format!("{what}: /enter {args:?}");
+    let entered = match commands::enter(&f.ctx, user, args.clone()).await {
+        Ok(e) => e,
+        Err(e) => {
+            if matches!(
+                e,
+                CommandError::StopNotBelowPrice { .. } | CommandError::TargetNotAbovePrice { .. }
+            ) {
+                assert!(e.is_user_error(), "{enter_what}: {e}");
+                return;
+            }
+            // The first input outside its range, in the order they are checked.
+            let outside = |v: Option<f64>, lo: f64, hi: f64| v.filter(|x| !(lo..=hi).contains(x));
+            let (field, value) = [
+                ("price", outside(Some(args.price), 1e-4, 1e7)),
+                ("size", outside(args.size, 1e-4, 1.0)),
+                ("stop", outside(args.stop, 1e-4, 1e7)),
+                ("target", outside(args.target, 1e-4, 1e7)),
+            ]
+            .into_iter()
+            .find_map(|(field, v)| v.map(|v| (field, v)))
+            .unwrap_or_else(|| panic!("{enter_what}: refused valid input: {e}"));
+            assert_refused_clearly(&enter_what, field, value, &e);
+            return;
+        }
+    };
+    assert_finite_reply(&enter_what, &entered);
+    let exit_what = format!("{what}: /exit {exit_price}");
+    let exited = match commands::exit(&f.ctx, user, exit_args(&args.ticker, exit_price)).await {
+        Ok(e) => e,
+        Err(e) => {
+            assert_refused_clearly(&exit_what, "price", exit_price, &e);
+            commands::exit(&f.ctx, user, exit_args(&args.ticker, 100.0))
+                .await
+                .unwrap_or_else(|e| panic!("{exit_what}: the lot cannot be closed: {e}"))
+        }
+    };
+    assert_finite_reply(&exit_what, &exited);
+}
+
+#[tokio::test]
+async fn extreme_numbers_are_refused_clearly_or_give_finite_figures() {
+    let f = Fixture::new().await;
+
+    // Capital: refused, or accepted and stored as typed.
+    let mut capitals = vec![None];
+    for (i, &c) in EXTREMES.iter().enumerate() {
+        let user = format!("30000000000000{i:02}");
+        match commands::set_capital(&f.ctx, &user, c).await {
+            Ok(e) => {
+                assert_finite_reply(&format!("/setcapital {c}"), &e);
+                let stored = f.store().user(&user).await.unwrap().unwrap().capital;
+                assert_eq!(stored, Some(c));
+                capitals.push(Some(c));
+            }
+            Err(e) => assert_refused_clearly(&format!("/setcapital {c}"), "capital", c, &e),
+        }
+    }
+    assert!(
+        capitals.len() > 3,
+        "ordinary capitals are accepted: {capitals:?}"
+    );
+
+    for (i, capital) in capitals.iter().enumerate() {
+        let user = format!("31000000000000{i:02}");
+        if let Some(c) = capital {
+            commands::set_capital(&f.ctx, &user, *c).await.unwrap();
+        }
+        let what = format!("capital {capital:?}");
+        // Every entry price against every exit price.
+        for &entry in &EXTREMES {
+            for &exit in &EXTREMES {
+                let args = enter_args("AAPL", entry, Some(1.0));
+                round_trip(&f, &what, &user, args, exit).await;
+            }
+        }
+        // Every size at the widest returns.
+        for &size in &EXTREMES {
+            for (entry, exit) in [(1e-4, 1e7), (1e7, 1e-4), (1e-4, 1e-4)] {
+                let args = enter_args("AAPL", entry, Some(size));
+                round_trip(&f, &what, &user, args, exit).await;
+            }
+        }
+        assert_journal_finite_and_closed(&f, &what, &user).await;
+    }
+
+    // Every stop and target around an ordinary entry.
+    let user = "320000000000000001";
+    commands::set_capital(&f.ctx, user, 1e12).await.unwrap();
+    for &stop in &EXTREMES {
+        for &target in &EXTREMES {
+            let args = EnterArgs {
+                stop: Some(stop),
+                target: Some(target),
+                ..enter_args("AAPL", 100.0, Some(1.0))
+            };
+            round_trip(&f, "levels", user, args, 150.0).await;
+        }
+    }
+    assert_journal_finite_and_closed(&f, "levels", user).await;
+
+    // The exact wording at the edges.
+    let refusal = |e: CommandError| e.to_string();
+    assert_eq!(
+        refusal(
+            commands::enter(&f.ctx, user, enter_args("AAPL", 1e-310, Some(0.1)))
+                .await
+                .unwrap_err()
+        ),
+        "price must be a number from 0.0001 to 10000000 (got 1e-310)"
+    );
+    assert_eq!(
+        refusal(
+            commands::set_capital(&f.ctx, user, f64::MAX)
+                .await
+                .unwrap_err()
+        ),
+        "capital must be a number from 1 to 1e12 (got 1.7976931348623157e308)"
+    );
+}
+
+/// A lot recorded before prices were bounded (entry 1e-310) closes with an
+/// unknown P&L instead of failing forever and blocking the later lots.
+#[tokio::test]
+async fn a_lot_with_an_absurd_entry_still_closes() {
+    let f = Fixture::new().await;
+    let me = "330000000000000001";
+    commands::set_capital(&f.ctx, me, 10_000.0).await.unwrap();
+    f.store()
+        .insert_user_trade(&rally_store::NewUserTrade {
+            user_id: me.into(),
+            ticker: "AAPL".into(),
+            entry_price: 1e-310,
+            size: 0.5,
+            stop: None,
+            target: None,
+            entered_at: f.ctx.now(),
+        })
+        .await
+        .unwrap();
+    f.advance(Duration::minutes(1));
+    commands::enter(&f.ctx, me, enter_args("AAPL", 100.0, Some(0.1)))
+        .await
+        .unwrap();
+
+    let e = commands::exit(&f.ctx, me, exit_args("AAPL", 100.0))
+        .await
+        .unwrap();
+    assert_eq!(field(&e, "P&L"), "unknown");
+    assert_eq!(field(&e, "P&L $"), "unknown");
+    assert_eq!(field(&e, "Open lots left in AAPL"), "1");
+    assert_finite_reply("legacy exit", &e);
+
+    // FIFO goes on to the next lot.
+    let e = commands::exit(&f.ctx, me, exit_args("AAPL", 110.0))
+        .await
+        .unwrap();
+    assert_eq!(field(&e, "P&L"), "+10.00%");
+    assert_eq!(field(&e, "P&L $"), "+$100.00");
+    assert_journal_finite_and_closed(&f, "legacy", me).await;
+}
+
+/// Replies write numbers the way every other part of the system does
+/// (`rally_text`): prices grouped like money, and a loss too small to show
+/// is `+0.00%`, never `-0.00%`.
+#[tokio::test]
+async fn replies_use_the_shared_number_formats() {
+    let f = Fixture::new().await;
+    let me = "340000000000000001";
+    commands::set_capital(&f.ctx, me, 1_000_000.0)
+        .await
+        .unwrap();
+    let e = commands::enter(&f.ctx, me, enter_args("AAPL", 5064.914, Some(0.25)))
+        .await
+        .unwrap();
+    assert_eq!(field(&e, "Entry"), "$5,064.91");
+    assert_eq!(field(&e, "Allocation"), "$250,000.00");
+    let e = commands::exit(&f.ctx, me, exit_args("AAPL", 5064.9))
+        .await
+        .unwrap();
+    assert_eq!(field(&e, "Exit"), "$5,064.90");
+    assert_eq!(field(&e, "P&L"), "+0.00%");
+    assert_eq!(field(&e, "P&L $"), "-$0.69");
+    let h = commands::history(&f.ctx, me, HistoryArgs::default())
+        .await
+        .unwrap();
+    let line = h[0].description.as_deref().unwrap();
+    assert!(
+        line.contains("$5,064.91 → $5,064.90") && line.contains("**+0.00%** (-$0.69)"),
+        "{line}"
+    );
 }

@@ -8,33 +8,29 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
-use rally_notify::embed::{BLUE, Embed, GREEN, RED, fmt_frac_pct, fmt_price, fmt_signed_pct};
+use rally_notify::embed::{BLUE, Embed, GREEN, RED};
 use rally_store::{NewUserTrade, SignalRow, TradeClose, UserTradeRow};
+use rally_text::{dollars, money, percent, signed_money, signed_percent};
 
 use super::{
     CommandContext, CommandError, CommandResult, HISTORY_DEFAULT, HISTORY_MAX, MAX_CAPITAL,
-    MAX_NOTES, MAX_PRICE, check_amount, check_size, check_user, fmt_money, fmt_signed_money,
-    parse_symbol,
+    MAX_NOTES, MIN_CAPITAL, check_price, check_range, check_size, check_user, parse_symbol,
 };
 
 /// `/setcapital <amount>`: sets the caller's capital.
 pub async fn set_capital(ctx: &CommandContext, user: &str, amount: f64) -> CommandResult<Embed> {
     check_user(user)?;
-    let capital = check_amount("capital", amount, MAX_CAPITAL)?;
+    let capital = check_range("capital", amount, MIN_CAPITAL, MAX_CAPITAL)?;
     let row = ctx.store.set_capital(user, capital).await?;
     let open = ctx.store.all_open_user_trades(user).await?;
     let committed: f64 = open.iter().map(|t| t.size).sum();
     let mut e = Embed::new("💰 Capital set", BLUE)
-        .field("Capital", fmt_money(row.capital.unwrap_or(capital)), true)
+        .field("Capital", money(row.capital.unwrap_or(capital)), true)
         .field("Open trades", open.len().to_string(), true);
     if !open.is_empty() {
         e = e.field(
             "Allocated",
-            format!(
-                "{} ({})",
-                fmt_money(committed * capital),
-                fmt_frac_pct(committed)
-            ),
+            format!("{} ({})", money(committed * capital), percent(committed, 1)),
             true,
         );
     }
@@ -63,15 +59,15 @@ pub struct EnterArgs {
 pub async fn enter(ctx: &CommandContext, user: &str, args: EnterArgs) -> CommandResult<Embed> {
     check_user(user)?;
     let ticker = parse_symbol(&args.ticker)?;
-    let price = check_amount("price", args.price, MAX_PRICE)?;
+    let price = check_price("price", args.price)?;
     if let Some(s) = args.size {
         check_size(s)?;
     }
     if let Some(s) = args.stop {
-        check_amount("stop", s, MAX_PRICE)?;
+        check_price("stop", s)?;
     }
     if let Some(t) = args.target {
-        check_amount("target", t, MAX_PRICE)?;
+        check_price("target", t)?;
     }
     if !ctx.is_known(&ticker).await? {
         return Err(CommandError::UnknownTicker { ticker });
@@ -144,27 +140,19 @@ pub async fn enter(ctx: &CommandContext, user: &str, args: EnterArgs) -> Command
     }
 
     let mut e = Embed::new(format!("🟢 Entered {ticker}"), GREEN)
-        .field("Entry", fmt_price(price), true)
-        .field("Size", fmt_frac_pct(size), true);
+        .field("Entry", dollars(price), true)
+        .field("Size", percent(size, 1), true);
     e = e.field(
         "Stop",
         stop.map_or("none".into(), |s| {
-            format!(
-                "{} ({})",
-                fmt_price(s),
-                fmt_signed_pct((s / price - 1.0) * 100.0)
-            )
+            format!("{} ({})", dollars(s), signed_percent(s / price - 1.0))
         }),
         true,
     );
     e = e.field(
         "Target",
         target.map_or("none".into(), |t| {
-            format!(
-                "{} ({})",
-                fmt_price(t),
-                fmt_signed_pct((t / price - 1.0) * 100.0)
-            )
+            format!("{} ({})", dollars(t), signed_percent(t / price - 1.0))
         }),
         true,
     );
@@ -172,14 +160,14 @@ pub async fn enter(ctx: &CommandContext, user: &str, args: EnterArgs) -> Command
     match user_row.capital {
         Some(capital) => {
             let allocation = size * capital;
-            e = e.field("Allocation", fmt_money(allocation), true);
+            e = e.field("Allocation", money(allocation), true);
             e = e.field(
                 "Max risk",
                 risk_frac.map_or("unknown (no stop)".into(), |r| {
                     format!(
-                        "{} ({:.2}% of capital)",
-                        fmt_money(r * allocation),
-                        r * size * 100.0
+                        "{} ({} of capital)",
+                        money(r * allocation),
+                        percent(r * size, 2)
                     )
                 }),
                 true,
@@ -188,13 +176,13 @@ pub async fn enter(ctx: &CommandContext, user: &str, args: EnterArgs) -> Command
         None => {
             e = e.field(
                 "Allocation",
-                format!("{} of capital", fmt_frac_pct(size)),
+                format!("{} of capital", percent(size, 1)),
                 true,
             );
             e = e.field(
                 "Max risk",
                 risk_frac.map_or("unknown (no stop)".into(), |r| {
-                    format!("{:.2}% of the position", r * 100.0)
+                    format!("{} of the position", percent(r, 2))
                 }),
                 true,
             );
@@ -225,7 +213,7 @@ pub struct ExitArgs {
 pub async fn exit(ctx: &CommandContext, user: &str, args: ExitArgs) -> CommandResult<Embed> {
     check_user(user)?;
     let ticker = parse_symbol(&args.ticker)?;
-    let price = check_amount("price", args.price, MAX_PRICE)?;
+    let price = check_price("price", args.price)?;
     let notes = args
         .notes
         .map(|n| n.trim().to_owned())
@@ -248,13 +236,13 @@ pub async fn exit(ctx: &CommandContext, user: &str, args: ExitArgs) -> CommandRe
     let closed = ctx
         .store
         .close_oldest_user_trade(user, &ticker, |open| {
-            let pnl_pct = (price / open.entry_price - 1.0) * 100.0;
+            let (pnl_pct, pnl_usd) = realised(open, price, capital);
             TradeClose {
                 exit_price: price,
                 exited_at: now,
                 notes: notes.clone(),
-                pnl_pct: Some(pnl_pct),
-                pnl_usd: capital.map(|c| pnl_pct / 100.0 * open.size * c),
+                pnl_pct,
+                pnl_usd,
             }
         })
         .await?;
@@ -264,21 +252,23 @@ pub async fn exit(ctx: &CommandContext, user: &str, args: ExitArgs) -> CommandRe
     let left = ctx.store.open_user_trades(user, &ticker).await?.len();
     tracing::debug!(user, ticker, trade = t.id, "user exit recorded");
 
-    let pnl_pct = t.pnl_pct.unwrap_or(0.0);
-    let (icon, colour) = if pnl_pct >= 0.0 {
+    let (icon, colour) = if t.pnl_pct.is_none_or(|p| p >= 0.0) {
         ("✅", GREEN)
     } else {
         ("🔻", RED)
     };
     let mut e = Embed::new(format!("{icon} Exited {ticker}"), colour)
-        .field("Entry", fmt_price(t.entry_price), true)
-        .field("Exit", fmt_price(price), true)
-        .field("Size", fmt_frac_pct(t.size), true)
-        .field("P&L", fmt_signed_pct(pnl_pct), true)
+        .field("Entry", dollars(t.entry_price), true)
+        .field("Exit", dollars(price), true)
+        .field("Size", percent(t.size, 1), true)
+        .field("P&L", t.pnl_pct.map_or(UNKNOWN_PNL.into(), pct), true)
         .field(
             "P&L $",
-            t.pnl_usd
-                .map_or("set your capital with /setcapital".into(), fmt_signed_money),
+            match (t.pnl_pct, t.pnl_usd) {
+                (_, Some(usd)) => signed_money(usd),
+                (None, None) => UNKNOWN_PNL.into(),
+                (Some(_), None) => "set your capital with /setcapital".into(),
+            },
             true,
         )
         .field("Held", fmt_held(t.entered_at, now), true)
@@ -294,6 +284,27 @@ pub async fn exit(ctx: &CommandContext, user: &str, args: ExitArgs) -> CommandRe
         e.footer(format!("Trade #{} (your oldest open lot, FIFO)", t.id))
             .timestamp(now),
     )
+}
+
+/// What a P&L that could not be computed shows.
+const UNKNOWN_PNL: &str = "unknown";
+
+/// A return in percent (`5.0` = +5 %) as `+5.00%`.
+fn pct(p: f64) -> String {
+    signed_percent(p / 100.0)
+}
+
+/// The % and $ P&L of closing `open` at `price` (see the module docs), each
+/// `None` when it is not finite. Input bounds keep new lots finite; this
+/// guards lots recorded before them (an entry of 1e-310 gives an infinite
+/// return), which must still close: the store keeps only finite figures.
+fn realised(open: &UserTradeRow, price: f64, capital: Option<f64>) -> (Option<f64>, Option<f64>) {
+    let pnl_pct = Some((price / open.entry_price - 1.0) * 100.0).filter(|p| p.is_finite());
+    let pnl_usd = pnl_pct
+        .zip(capital)
+        .map(|(p, c)| p / 100.0 * open.size * c)
+        .filter(|u| u.is_finite());
+    (pnl_pct, pnl_usd)
 }
 
 fn fmt_held(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
@@ -387,9 +398,9 @@ pub async fn history(
 fn history_line(t: &UserTradeRow) -> String {
     let levels = format!(
         "size {} · stop {} · target {}",
-        fmt_frac_pct(t.size),
-        t.stop.map_or("-".into(), fmt_price),
-        t.target.map_or("-".into(), fmt_price)
+        percent(t.size, 1),
+        t.stop.map_or("-".into(), dollars),
+        t.target.map_or("-".into(), dollars)
     );
     let day = |d: DateTime<Utc>| d.format("%Y-%m-%d").to_string();
     match (t.exit_price, t.exited_at) {
@@ -399,18 +410,18 @@ fn history_line(t: &UserTradeRow) -> String {
             t.ticker,
             day(t.entered_at),
             day(at),
-            fmt_price(t.entry_price),
-            fmt_price(exit),
-            fmt_signed_pct(t.pnl_pct.unwrap_or(0.0)),
+            dollars(t.entry_price),
+            dollars(exit),
+            t.pnl_pct.map_or(UNKNOWN_PNL.into(), pct),
             t.pnl_usd
-                .map_or(String::new(), |u| format!(" ({})", fmt_signed_money(u)))
+                .map_or(String::new(), |u| format!(" ({})", signed_money(u)))
         ),
         _ => format!(
             "`#{}` **{}** {} · open at {} · {levels}",
             t.id,
             t.ticker,
             day(t.entered_at),
-            fmt_price(t.entry_price)
+            dollars(t.entry_price)
         ),
     }
 }
@@ -537,27 +548,27 @@ pub async fn pnl(ctx: &CommandContext, user: &str, period: Period) -> CommandRes
     let colour = if s.cumulative_pct >= 0.0 { GREEN } else { RED };
     let pick = |x: &Option<(String, f64)>| {
         x.as_ref()
-            .map_or("-".into(), |(t, p)| format!("{} ({t})", fmt_signed_pct(*p)))
+            .map_or("-".into(), |(t, p)| format!("{} ({t})", pct(*p)))
     };
     let usd = if s.trades == s.without_usd {
         "set your capital with /setcapital".to_string()
     } else if s.without_usd > 0 {
         format!(
             "{} ({} trade{} without $: no capital set at exit)",
-            fmt_signed_money(s.pnl_usd),
+            signed_money(s.pnl_usd),
             s.without_usd,
             if s.without_usd == 1 { "" } else { "s" }
         )
     } else {
-        fmt_signed_money(s.pnl_usd)
+        signed_money(s.pnl_usd)
     };
     Ok(Embed::new(title, colour)
         .field("Closed trades", s.trades.to_string(), true)
         .field(
             "Win rate",
             format!(
-                "{:.1}% ({}/{})",
-                s.win_rate().unwrap_or(0.0) * 100.0,
+                "{} ({}/{})",
+                percent(s.win_rate().unwrap_or(0.0), 1),
                 s.wins,
                 s.trades
             ),
@@ -568,7 +579,7 @@ pub async fn pnl(ctx: &CommandContext, user: &str, period: Period) -> CommandRes
         .field("Worst", pick(&s.worst), true)
         .field(
             "Cumulative",
-            format!("{} of capital", fmt_signed_pct(s.cumulative_pct)),
+            format!("{} of capital", pct(s.cumulative_pct)),
             true,
         )
         .field("P&L $", usd, false)

@@ -34,10 +34,24 @@ pub use journal::{
 };
 pub use system::{health, portfolio, positions, signals, sparkline};
 
+// Every number a user types is bounded on both sides so that every figure
+// derived from it stays finite: the largest return is MAX_PRICE / MIN_PRICE
+// (1e11, i.e. 1e13 %) and the largest dollar P&L that return × MAX_CAPITAL
+// (1e23), far inside f64. Without a floor, an entry of 1e-310 made the exit's
+// return infinite, the store refused it and the lot could never be closed.
+
+/// Smallest price accepted (a hundredth of a cent: sub-penny stocks exist).
+pub const MIN_PRICE: f64 = 1e-4;
 /// Largest price accepted (anything above is a typo, not a stock).
 pub const MAX_PRICE: f64 = 1e7;
+/// Smallest capital accepted.
+pub const MIN_CAPITAL: f64 = 1.0;
 /// Largest capital accepted.
 pub const MAX_CAPITAL: f64 = 1e12;
+/// Smallest size accepted (0.01 % of the capital).
+pub const MIN_SIZE: f64 = 1e-4;
+/// Largest size accepted (the whole capital).
+pub const MAX_SIZE: f64 = 1.0;
 /// Longest `/exit` notes, in characters.
 pub const MAX_NOTES: usize = 500;
 /// `/history` rows when no limit is given.
@@ -144,26 +158,31 @@ pub enum CommandError {
         /// The normalised symbol.
         ticker: String,
     },
-    /// A price or capital that is zero, negative, NaN or infinite.
-    #[error("{what} must be a positive, finite number (got {value})")]
-    NotPositive {
-        /// `price`, `stop`, `target`, `capital`, ...
+    /// A price, stop, target or capital outside its accepted range, or not
+    /// a number at all (NaN, infinite).
+    #[error(
+        "{what} must be a number from {} to {} (got {})",
+        Typed(*min),
+        Typed(*max),
+        Typed(*value)
+    )]
+    OutOfRange {
+        /// `price`, `stop`, `target`, `capital`.
         what: &'static str,
         /// The value given.
         value: f64,
-    },
-    /// An absurdly large price or capital.
-    #[error("{what} {value} is not plausible (at most {max})")]
-    TooLarge {
-        /// `price`, `capital`, ...
-        what: &'static str,
-        /// The value given.
-        value: f64,
+        /// The smallest accepted value.
+        min: f64,
         /// The largest accepted value.
         max: f64,
     },
-    /// A size outside (0, 1].
-    #[error("size must be a fraction of your capital in (0, 1], e.g. 0.2 for 20% (got {value})")]
+    /// A size outside [`MIN_SIZE`, `MAX_SIZE`].
+    #[error(
+        "size must be a fraction of your capital from {} to {}, e.g. 0.2 for 20% (got {})",
+        Typed(MIN_SIZE),
+        Typed(MAX_SIZE),
+        Typed(*value)
+    )]
     InvalidSize {
         /// The value given.
         value: f64,
@@ -290,49 +309,48 @@ fn parse_symbol(input: &str) -> CommandResult<String> {
     }
 }
 
-/// A positive, finite value no larger than `max`.
-fn check_amount(what: &'static str, value: f64, max: f64) -> CommandResult<f64> {
-    if !(value.is_finite() && value > 0.0) {
-        return Err(CommandError::NotPositive { what, value });
+/// A finite value in `[min, max]`.
+fn check_range(what: &'static str, value: f64, min: f64, max: f64) -> CommandResult<f64> {
+    // `contains` is false for NaN.
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(CommandError::OutOfRange {
+            what,
+            value,
+            min,
+            max,
+        })
     }
-    if value > max {
-        return Err(CommandError::TooLarge { what, value, max });
-    }
-    Ok(value)
+}
+
+/// A price, stop or target in [`MIN_PRICE`, `MAX_PRICE`].
+fn check_price(what: &'static str, value: f64) -> CommandResult<f64> {
+    check_range(what, value, MIN_PRICE, MAX_PRICE)
 }
 
 fn check_size(value: f64) -> CommandResult<f64> {
-    if value.is_finite() && value > 0.0 && value <= 1.0 {
+    if (MIN_SIZE..=MAX_SIZE).contains(&value) {
         Ok(value)
     } else {
         Err(CommandError::InvalidSize { value })
     }
 }
 
-// ---- formatting ------------------------------------------------------------
+/// A number as the user typed it, echoed in a refusal: plain decimals in a
+/// readable range, scientific notation outside it (so `1e-310` does not
+/// print as 310 zeros), `NaN` / `inf` as such. Not a display format for
+/// figures (those are `rally_text`'s): it must show the exact value.
+struct Typed(f64);
 
-/// `10000` -> `$10,000.00`, `-50` -> `-$50.00`.
-pub fn fmt_money(x: f64) -> String {
-    let cents = format!("{:.2}", x.abs());
-    let (int, frac) = cents.split_once('.').unwrap_or((&cents, "00"));
-    let mut grouped = String::with_capacity(int.len() + int.len() / 3);
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
+impl fmt::Display for Typed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v == 0.0 || !v.is_finite() || (1e-4..1e9).contains(&v.abs()) {
+            write!(f, "{v}")
+        } else {
+            write!(f, "{v:e}")
         }
-        grouped.push(c);
-    }
-    // `-0.00` would look like a loss.
-    let sign = if x < 0.0 && cents != "0.00" { "-" } else { "" };
-    format!("{sign}${grouped}.{frac}")
-}
-
-/// `100` -> `+$100.00`, `-50` -> `-$50.00`.
-pub fn fmt_signed_money(x: f64) -> String {
-    if x < 0.0 && format!("{:.2}", x.abs()) != "0.00" {
-        fmt_money(x)
-    } else {
-        format!("+{}", fmt_money(x.abs()))
     }
 }
 
@@ -341,33 +359,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn money_formatting() {
-        assert_eq!(fmt_money(10_000.0), "$10,000.00");
-        assert_eq!(fmt_money(1_234_567.891), "$1,234,567.89");
-        assert_eq!(fmt_money(999.999), "$1,000.00");
-        assert_eq!(fmt_money(-50.0), "-$50.00");
-        assert_eq!(fmt_money(0.0), "$0.00");
-        assert_eq!(fmt_signed_money(100.0), "+$100.00");
-        assert_eq!(fmt_signed_money(-0.001), "+$0.00");
-        assert_eq!(fmt_signed_money(-1500.5), "-$1,500.50");
-    }
-
-    #[test]
     fn validation_rules() {
         assert_eq!(parse_symbol(" brk.b ").ok().as_deref(), Some("BRK-B"));
         assert!(matches!(
             parse_symbol("DROP TABLE"),
             Err(CommandError::InvalidSymbol { .. })
         ));
-        assert!(check_amount("price", f64::NAN, MAX_PRICE).is_err());
-        assert!(check_amount("price", -1.0, MAX_PRICE).is_err());
-        assert!(matches!(
-            check_amount("price", 2e7, MAX_PRICE),
-            Err(CommandError::TooLarge { .. })
-        ));
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e-310, 9e-5, 2e7] {
+            assert!(
+                matches!(
+                    check_price("price", bad),
+                    Err(CommandError::OutOfRange { what: "price", .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(check_price("price", MIN_PRICE).ok(), Some(MIN_PRICE));
+        assert_eq!(check_price("price", MAX_PRICE).ok(), Some(MAX_PRICE));
         assert!(check_size(1.0).is_ok());
+        assert!(check_size(1e-5).is_err());
         assert!(check_size(0.0).is_err());
         assert!(check_size(20.0).is_err());
         assert!(check_user("").is_err());
+    }
+
+    #[test]
+    fn refused_numbers_are_echoed_readably() {
+        let shown = |v: f64| Typed(v).to_string();
+        assert_eq!(shown(1e-310), "1e-310");
+        assert_eq!(shown(f64::MAX), "1.7976931348623157e308");
+        assert_eq!(shown(-5.0), "-5");
+        assert_eq!(shown(0.0001), "0.0001");
+        assert_eq!(shown(10_000_000.0), "10000000");
+        assert_eq!(shown(187.5), "187.5");
+        assert_eq!(shown(f64::NAN), "NaN");
+        assert_eq!(shown(f64::NEG_INFINITY), "-inf");
     }
 }

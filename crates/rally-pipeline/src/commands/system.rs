@@ -3,9 +3,10 @@
 //! amounts; nothing here writes except registering the user.
 
 use chrono::Duration;
-use rally_notify::embed::{BLUE, Embed, GREEN, RED, fmt_frac_pct, fmt_price, fmt_signed_pct};
+use rally_notify::embed::{BLUE, Embed, GREEN, RED};
+use rally_text::{dollars, money, percent, signed_money, signed_percent};
 
-use super::{CommandContext, CommandError, CommandResult, check_user, fmt_money, fmt_signed_money};
+use super::{CommandContext, CommandError, CommandResult, check_user};
 use crate::health;
 
 /// Fields per embed reserved for rows; the last one says how many were cut.
@@ -27,23 +28,23 @@ pub async fn signals(ctx: &CommandContext, user: &str) -> CommandResult<Embed> {
     };
     let mut e = Embed::new(format!("📈 Active signals (as of {as_of})"), GREEN);
     e = e.description(match capital {
-        Some(c) => format!("Dollar sizes for your capital of {}.", fmt_money(c)),
+        Some(c) => format!("Dollar sizes for your capital of {}.", money(c)),
         None => "Set your capital with /setcapital to see dollar amounts.".into(),
     });
     for s in sigs.iter().take(MAX_ROWS) {
-        let risk = (s.stop / s.price - 1.0) * 100.0;
+        let risk = s.stop / s.price - 1.0;
         let size = match capital {
-            Some(c) => format!("{} → {}", fmt_frac_pct(s.size), fmt_money(s.size * c)),
-            None => fmt_frac_pct(s.size),
+            Some(c) => format!("{} → {}", percent(s.size, 1), money(s.size * c)),
+            None => percent(s.size, 1),
         };
         e = e.field(
-            format!("{} · P(rally) {}", s.ticker, fmt_frac_pct(s.p_rally)),
+            format!("{} · P(rally) {}", s.ticker, percent(s.p_rally, 1)),
             format!(
                 "Price {} · Stop {} ({}) · Target {} · Size {size}",
-                fmt_price(s.price),
-                fmt_price(s.stop),
-                fmt_signed_pct(risk),
-                fmt_price(s.target),
+                dollars(s.price),
+                dollars(s.stop),
+                signed_percent(risk),
+                dollars(s.target),
             ),
             false,
         );
@@ -74,37 +75,26 @@ pub async fn positions(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
         let mut parts = Vec::new();
         let name = match (p.entry_date, p.entry_fill) {
             (Some(d), Some(fill)) => {
-                parts.push(format!("Entry {}", fmt_price(fill)));
-                parts.push(format!(
-                    "Last {} ({})",
-                    fmt_price(p.last_price),
-                    p.last_date
-                ));
-                parts.push(format!(
-                    "P&L {}",
-                    fmt_signed_pct((p.last_price / fill - 1.0) * 100.0)
-                ));
+                parts.push(format!("Entry {}", dollars(fill)));
+                parts.push(format!("Last {} ({})", dollars(p.last_price), p.last_date));
+                parts.push(format!("P&L {}", signed_percent(p.last_price / fill - 1.0)));
                 format!("{} · since {d}", p.ticker)
             }
             _ => {
-                parts.push(format!(
-                    "Last {} ({})",
-                    fmt_price(p.last_price),
-                    p.last_date
-                ));
+                parts.push(format!("Last {} ({})", dollars(p.last_price), p.last_date));
                 format!("{} · entry pending", p.ticker)
             }
         };
-        parts.push(format!("Stop {}", fmt_price(p.stop)));
-        parts.push(format!("Target {}", fmt_price(p.target)));
-        parts.push(format!("Size {}", fmt_frac_pct(p.size)));
+        parts.push(format!("Stop {}", dollars(p.stop)));
+        parts.push(format!("Target {}", dollars(p.target)));
+        parts.push(format!("Size {}", percent(p.size, 1)));
         if let Some(shares) = p.shares {
             let exposure = shares * p.last_price;
             total_exposure += exposure;
-            parts.push(format!("Exposure {}", fmt_money(exposure)));
+            parts.push(format!("Exposure {}", money(exposure)));
         }
         if let Some(c) = capital {
-            parts.push(format!("Your size {}", fmt_money(p.size * c)));
+            parts.push(format!("Your size {}", money(p.size * c)));
         }
         parts.push(format!("{} bars held", p.bars_held));
         e = e.field(name, parts.join(" · "), false);
@@ -114,7 +104,7 @@ pub async fn positions(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
     }
     Ok(e.footer(format!(
         "System exposure {} (shares × last price)",
-        fmt_money(total_exposure)
+        money(total_exposure)
     )))
 }
 
@@ -219,8 +209,8 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
     let values: Vec<f64> = hist.iter().map(|s| s.equity).collect();
     let (first, last) = (&hist[0], &hist[hist.len() - 1]);
     let change = last.equity - first.equity;
-    let change_pct = if first.equity > 0.0 {
-        (last.equity / first.equity - 1.0) * 100.0
+    let change_frac = if first.equity > 0.0 {
+        last.equity / first.equity - 1.0
     } else {
         0.0
     };
@@ -229,7 +219,7 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
     for &v in &values {
         peak = peak.max(v);
         if peak > 0.0 {
-            max_dd = max_dd.min((v / peak - 1.0) * 100.0);
+            max_dd = max_dd.min(v / peak - 1.0);
         }
     }
     let colour = if change >= 0.0 { GREEN } else { RED };
@@ -242,18 +232,14 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
             hist.len(),
             if hist.len() == 1 { "" } else { "s" }
         ))
-        .field("Equity", fmt_money(last.equity), true)
+        .field("Equity", money(last.equity), true)
         .field(
             "Change",
-            format!(
-                "{} ({})",
-                fmt_signed_pct(change_pct),
-                fmt_signed_money(change)
-            ),
+            format!("{} ({})", signed_percent(change_frac), signed_money(change)),
             true,
         )
-        .field("Max drawdown", format!("{max_dd:.2}%"), true)
-        .field("Cash", fmt_money(last.cash), true)
-        .field("Exposure", fmt_money(last.exposure), true)
+        .field("Max drawdown", percent(max_dd, 2), true)
+        .field("Cash", money(last.cash), true)
+        .field("Exposure", money(last.exposure), true)
         .field("Open positions", last.n_open.to_string(), true))
 }
