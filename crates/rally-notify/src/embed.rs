@@ -142,19 +142,14 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// Price formatting shared by all messages.
-pub fn fmt_price(x: f64) -> String {
-    format!("${x:.2}")
+/// A fraction as a percent with one decimal (`0.123` -> `12.3%`).
+fn percent1(x: f64) -> String {
+    rally_text::percent(x, 1)
 }
 
-/// Percent formatting of a fraction (0.123 -> `12.3%`).
-pub fn fmt_frac_pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-/// Signed percent formatting of a percentage (5.0 -> `+5.00%`).
-pub fn fmt_signed_pct(x: f64) -> String {
-    format!("{x:+.2}%")
+/// A percentage (not a fraction) with its sign (`5.0` -> `+5.00%`).
+fn signed_pct_of_percent(x: f64) -> String {
+    rally_text::signed_percent(x / 100.0)
 }
 
 /// One embed per signal (green): P(rally), compression, price, stop, target, size.
@@ -170,16 +165,16 @@ pub fn signal_embeds(signals: &[SignalAlert]) -> Vec<Embed> {
                 0.0
             };
             Embed::new(format!("📈 New rally signal: {}", s.ticker), GREEN)
-                .field("P(rally)", fmt_frac_pct(s.p_rally), true)
+                .field("P(rally)", percent1(s.p_rally), true)
                 .field("Compression", format!("{:.3}", s.compression), true)
-                .field("Price", fmt_price(s.price), true)
+                .field("Price", rally_text::dollars(s.price), true)
                 .field(
                     "Stop",
-                    format!("{} ({})", fmt_price(s.stop), fmt_frac_pct(-risk)),
+                    format!("{} ({})", rally_text::dollars(s.stop), percent1(-risk)),
                     true,
                 )
-                .field("Target", fmt_price(s.target), true)
-                .field("Size", fmt_frac_pct(s.size), true)
+                .field("Target", rally_text::dollars(s.target), true)
+                .field("Size", percent1(s.size), true)
                 .footer(format!("Signal {} of {n}", i + 1))
         })
         .collect()
@@ -201,10 +196,10 @@ pub fn exit_embed(
     };
     Embed::new(format!("{icon} Exit: {ticker}"), colour)
         .field("Reason", reason, true)
-        .field("P&L", fmt_signed_pct(pnl_pct), true)
+        .field("P&L", signed_pct_of_percent(pnl_pct), true)
         .field("Bars held", bars_held.to_string(), true)
-        .field("Entry", fmt_price(entry), true)
-        .field("Exit", fmt_price(exit), true)
+        .field("Entry", rally_text::dollars(entry), true)
+        .field("Exit", rally_text::dollars(exit), true)
 }
 
 /// Retrain summary (blue).
@@ -223,7 +218,7 @@ pub fn retrain_embed(
         .field("Failed", failed.to_string(), true)
         .field("Fresh models", fresh.to_string(), true)
         .field("Stale models", stale.to_string(), true)
-        .field("Elapsed", fmt_elapsed(elapsed_secs), true);
+        .field("Elapsed", rally_text::elapsed(elapsed_secs), true);
     match walk_forward_auc.filter(|a| a.is_finite()) {
         Some(auc) => e.field("Walk-forward AUC (mean)", format!("{auc:.3}"), true),
         None => e,
@@ -239,20 +234,6 @@ pub fn error_embed(context: &str, message: &str) -> Embed {
 pub fn test_embed() -> Embed {
     Embed::new("🔔 Rally detector test alert", BLUE)
         .description("If you can read this, alerts reach this channel.")
-}
-
-/// `93.4` -> `1m 33s`.
-pub fn fmt_elapsed(secs: f64) -> String {
-    let s = if secs.is_finite() && secs > 0.0 {
-        secs.round() as u64
-    } else {
-        0
-    };
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
 }
 
 /// The embeds of an event. An empty signal list yields one "no new signals"
@@ -320,7 +301,7 @@ pub fn summary(event: &Event) -> String {
         } => {
             format!(
                 "Rally detector: exit {ticker} ({reason}) {}",
-                fmt_signed_pct(*pnl_pct)
+                signed_pct_of_percent(*pnl_pct)
             )
         }
         Event::RetrainComplete {
@@ -330,7 +311,7 @@ pub fn summary(event: &Event) -> String {
             ..
         } => format!(
             "Rally detector: retrain complete ({trained} trained, {failed} failed, {})",
-            fmt_elapsed(*elapsed_secs)
+            rally_text::elapsed(*elapsed_secs)
         ),
         Event::Error { context, .. } => format!("Rally detector: error in {context}"),
         Event::Test => "Rally detector: test alert".into(),
