@@ -16,13 +16,15 @@ use ratatui::widgets::{
 };
 
 use crate::app::{App, Tab};
-use crate::data::{Live, Snapshot, StoreState};
+use crate::data::{Live, Snapshot, StoreState, failure_summary};
 
 const POPULATE: &str = "run `scanner` (or `scanner --demo`) to populate";
 const GREEN: Color = Color::Green;
 const RED: Color = Color::Red;
 const DIM: Color = Color::DarkGray;
 const ACCENT: Color = Color::Cyan;
+/// Longest failure reason shown (a wrapped line or two, not a screenful).
+const MAX_REASON: usize = 120;
 
 // ---------------------------------------------------------------------------
 // Formatting
@@ -378,19 +380,26 @@ fn live_line(s: &Snapshot) -> Line<'static> {
             ),
         ),
         Live::Quotes(q) => {
-            let mut text = format!("live as of {} ({})", ts(q.as_of), q.source);
-            if !q.errors.is_empty() {
-                text.push_str(&format!(", {} failed", q.errors.len()));
+            let text = format!("live as of {} ({})", ts(q.as_of), q.source);
+            match failure_summary(&q.errors) {
+                None => kv("Prices", Span::styled(text, Style::default().fg(GREEN))),
+                Some(failed) => kv(
+                    "Prices",
+                    Span::styled(text, Style::default().fg(Color::Yellow)),
+                )
+                .patch_spans(Line::from(Span::styled(
+                    format!("; no quote: {}", short(&failed, MAX_REASON)),
+                    Style::default().fg(RED),
+                ))),
             }
-            kv("Prices", Span::styled(text, Style::default().fg(GREEN)))
         }
         Live::Offline { reason, at } => kv(
             "Prices",
             Span::styled(
                 format!(
-                    "offline: {} ({}); showing stored prices",
-                    short(reason, 60),
-                    at.format("%H:%M UTC")
+                    "live quotes unavailable ({}): {}; stored prices shown",
+                    at.format("%H:%M UTC"),
+                    short(reason, MAX_REASON),
                 ),
                 Style::default().fg(RED),
             ),

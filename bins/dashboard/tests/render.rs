@@ -354,7 +354,8 @@ fn live_quotes_mark_positions() {
         at: chrono::Utc::now(),
     };
     let screen = render_tab(&s, Tab::Positions);
-    assert!(screen.contains("offline: connection refused"), "{screen}");
+    assert!(screen.contains("live quotes unavailable ("), "{screen}");
+    assert!(screen.contains("): connection refused; stored"), "{screen}");
     assert!(line_with(&screen, "AAPL").contains("189.90"));
 }
 
