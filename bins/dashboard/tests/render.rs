@@ -91,6 +91,11 @@ fn overview_tab() {
         line_with(&screen, "Equity ").contains("104,321"),
         "{screen}"
     );
+    // The stored exposure is a fraction of equity: 0.3 x 104,321.
+    assert!(
+        line_with(&screen, "Exposure").contains("31,296 (30.0% of equity)"),
+        "{screen}"
+    );
     assert!(line_with(&screen, "Open positions").contains("3 (1 pending entry)"));
     // AMZN 55 x 18 + META 21 x -23.5 + GOOGL 60 x 6.6 + QQQ 23 x -1.3 + SPY 19 x 5 = +958.
     assert!(

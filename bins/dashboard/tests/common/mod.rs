@@ -89,7 +89,8 @@ fn base_commit(as_of: NaiveDate, equity: f64) -> ScanCommit {
             date: as_of,
             equity,
             cash: equity * 0.7,
-            exposure: equity * 0.3,
+            // A fraction of equity, as the scanner stores it.
+            exposure: 0.3,
             n_open: 3,
         }),
         signals: Vec::new(),
