@@ -241,15 +241,25 @@ fn title_line(s: &Snapshot) -> Paragraph<'static> {
 // ---------------------------------------------------------------------------
 
 fn draw_overview(frame: &mut Frame, area: Rect, s: &Snapshot) {
-    let [top, chart] = Layout::vertical([Constraint::Length(10), Constraint::Min(5)]).areas(area);
+    let (portfolio, market) = (portfolio_lines(s, false), market_lines(s));
+    // Both panels as tall as the taller needs once wrapped (a long reason
+    // why live quotes are unavailable), within bounds.
+    let inner_w = (area.width / 2).saturating_sub(2);
+    let top_h = (wrapped_rows(&portfolio.lines, inner_w).max(wrapped_rows(&market.lines, inner_w))
+        + 2)
+    .clamp(10, 14);
+    let [top, chart] =
+        Layout::vertical([Constraint::Length(top_h), Constraint::Min(5)]).areas(area);
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     frame.render_widget(
-        Paragraph::new(portfolio_lines(s, false)).block(block("Portfolio")),
+        Paragraph::new(portfolio)
+            .block(block("Portfolio"))
+            .wrap(Wrap { trim: false }),
         left,
     );
     frame.render_widget(
-        Paragraph::new(market_lines(s))
+        Paragraph::new(market)
             .block(block("Market (last scan)"))
             .wrap(Wrap { trim: false }),
         right,
@@ -440,6 +450,7 @@ fn market_lines(s: &Snapshot) -> Text<'static> {
             )),
         ),
         kv("VIX", Span::styled(vix, Style::default().fg(vix_color))),
+        kv("Watchlist", Span::raw(watchlist_brief(s))),
     ];
     if m.breadth.is_empty() {
         lines.push(kv(
@@ -452,6 +463,23 @@ fn market_lines(s: &Snapshot) -> Text<'static> {
         }
     }
     Text::from(lines)
+}
+
+/// The watchlist on one line: `NFLX 0.583 · CRM 0.561` (the Signals tab
+/// has the full table).
+fn watchlist_brief(s: &Snapshot) -> String {
+    if s.market.watchlist.is_empty() {
+        return "none".to_owned();
+    }
+    s.market
+        .watchlist
+        .iter()
+        .map(|w| match w.p_rally {
+            Some(p) => format!("{} {}", w.ticker, rally_text::probability(p)),
+            None => w.ticker.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn draw_equity_chart(frame: &mut Frame, area: Rect, s: &Snapshot) {
@@ -1067,19 +1095,24 @@ fn draw_health(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<usi
 // ---------------------------------------------------------------------------
 
 /// Draws the one-frame dashboard of `--once`: summary and equity chart,
-/// open positions, then the journal beside signals and health.
+/// open positions, then the journal beside signals, watchlist and health.
 pub fn draw_once(frame: &mut Frame, s: &Snapshot) {
     let area = frame.area();
+    let lines = once_summary_lines(s);
+    // The summary grows (a little) when a long line wraps, e.g. why live
+    // quotes are unavailable, so nothing below it is cut.
+    let summary_w = SUMMARY_W.min(area.width);
+    let top_h = (wrapped_rows(&lines, summary_w.saturating_sub(2)) + 2).clamp(12, 15);
     let pos_rows = if s.positions.is_empty() {
         4
     } else {
         s.positions.len() as u16 + 3
     };
-    let avail = area.height.saturating_sub(1 + 12);
+    let avail = area.height.saturating_sub(1 + top_h);
     let pos_h = pos_rows.min((avail / 2).max(4));
     let [title, top, positions, bottom] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(12),
+        Constraint::Length(top_h),
         Constraint::Length(pos_h),
         Constraint::Min(5),
     ])
@@ -1087,7 +1120,43 @@ pub fn draw_once(frame: &mut Frame, s: &Snapshot) {
     frame.render_widget(title_line(s), title);
 
     let [summary, chart] =
-        Layout::horizontal([Constraint::Length(62), Constraint::Min(20)]).areas(top);
+        Layout::horizontal([Constraint::Length(SUMMARY_W), Constraint::Min(20)]).areas(top);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block("Overview"))
+            .wrap(Wrap { trim: false }),
+        summary,
+    );
+    draw_equity_chart(frame, chart, s);
+    draw_positions(frame, positions, s, None, false);
+
+    let [journal, side] =
+        Layout::horizontal([Constraint::Min(60), Constraint::Length(38)]).areas(bottom);
+    draw_journal(frame, journal, s, None, false);
+    // Signals, then the watchlist, then health (which needs its 7 rows);
+    // each table as tall as its rows, sharing what is left.
+    let table_h = |n: usize| if n == 0 { 4 } else { n as u16 + 3 };
+    let room = side.height.saturating_sub(HEALTH_H);
+    let sig_h = table_h(s.signals.len()).min((room / 2).max(4));
+    let watch_h = table_h(s.market.watchlist.len()).min(room.saturating_sub(sig_h).max(4));
+    let [sig, watch, health] = Layout::vertical([
+        Constraint::Length(sig_h),
+        Constraint::Length(watch_h),
+        Constraint::Min(4),
+    ])
+    .areas(side);
+    draw_signals_compact(frame, sig, s);
+    draw_watchlist_compact(frame, watch, s);
+    draw_health_compact(frame, health, s);
+}
+
+/// Width of the `--once` summary panel.
+const SUMMARY_W: u16 = 62;
+/// Height of the `--once` health panel (five lines and the border).
+const HEALTH_H: u16 = 7;
+
+/// The `--once` summary: the portfolio, then VIX and breadth.
+fn once_summary_lines(s: &Snapshot) -> Vec<Line<'static>> {
     let mut lines = portfolio_lines(s, true).lines;
     if let Some(run) = &s.last_scan {
         let m = &s.market;
@@ -1108,27 +1177,52 @@ pub fn draw_once(frame: &mut Frame, s: &Snapshot) {
         lines.push(kv("VIX", Span::raw(vix)));
         lines.push(kv("Breadth", Span::raw(breadth)));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block("Overview"))
-            .wrap(Wrap { trim: false }),
-        summary,
-    );
-    draw_equity_chart(frame, chart, s);
-    draw_positions(frame, positions, s, None, false);
+    lines
+}
 
-    let [journal, side] =
-        Layout::horizontal([Constraint::Min(60), Constraint::Length(38)]).areas(bottom);
-    draw_journal(frame, journal, s, None, false);
-    let sig_h = if s.signals.is_empty() {
-        4
-    } else {
-        (s.signals.len() as u16 + 3).min(side.height.saturating_sub(6).max(4))
+/// Rows `lines` take when wrapped at `width` columns: each line's width
+/// over the row width, rounded up, plus one for any wrapped line (word
+/// wrapping leaves ragged ends).
+fn wrapped_rows(lines: &[Line<'_>], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    let rows: usize = lines
+        .iter()
+        .map(|l| {
+            let n = l.width();
+            if n <= w { 1 } else { n.div_ceil(w) + 1 }
+        })
+        .sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
+
+fn draw_watchlist_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
+    let wl = &s.market.watchlist;
+    let title = match s.last_scan.as_ref() {
+        Some(r) => format!("Watchlist {} ({})", r.as_of, wl.len()),
+        None => "Watchlist".to_owned(),
     };
-    let [sig, health] =
-        Layout::vertical([Constraint::Length(sig_h), Constraint::Min(4)]).areas(side);
-    draw_signals_compact(frame, sig, s);
-    draw_health_compact(frame, health, s);
+    if wl.is_empty() {
+        let text = if never_scanned(s) {
+            format!("No watchlist yet — {POPULATE}.")
+        } else {
+            "No near-signals in the last scan.".to_owned()
+        };
+        frame.render_widget(hint(text).block(block(title)), area);
+        return;
+    }
+    let opt = |x: Option<f64>, f: fn(f64) -> String| x.map_or_else(|| "-".to_owned(), f);
+    let rows = wl.iter().map(|w| {
+        Row::new(vec![
+            w.ticker.clone(),
+            opt(w.p_rally, rally_text::probability),
+            opt(w.compression, |x| format!("{x:.3}")),
+            opt(w.price, price),
+        ])
+    });
+    let table = Table::new(rows, lengths([7, 8, 6, 9]))
+        .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
+        .block(block(title));
+    frame.render_widget(table, area);
 }
 
 fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {

@@ -272,6 +272,42 @@ fn once_frame_shows_positions_and_journal_with_dates() {
 }
 
 #[test]
+fn once_frame_shows_the_watchlist_next_to_signals() {
+    let (_dir, s) = filled();
+    assert_eq!(s.market.watchlist.len(), 2);
+    let text = dashboard::render_once(&s, 120, 40, false).unwrap();
+    assert!(text.contains("Watchlist 2024-05-31 (2)"), "{text}");
+    // Below the signals, in the same column.
+    let col = |needle: &str| {
+        let l = line_with(&text, needle);
+        l[..l.find(needle).unwrap()].chars().count()
+    };
+    assert_eq!(col("Watchlist 2024"), col("Signals 2024"), "{text}");
+    assert!(text.find("Signals 2024").unwrap() < text.find("Watchlist 2024").unwrap());
+    let nflx = line_with(&text, "NFLX");
+    assert!(
+        nflx.contains("0.583") && nflx.contains("0.142") && nflx.contains("641.25"),
+        "{nflx}"
+    );
+    assert!(line_with(&text, "CRM").contains("0.561"), "{text}");
+    // The health panel still fits under them.
+    assert!(text.contains("Outbox 2 pending"), "{text}");
+    // An empty watchlist says so.
+    let mut empty = s.clone();
+    empty.market.watchlist.clear();
+    let text = dashboard::render_once(&empty, 120, 40, false).unwrap();
+    assert!(text.contains("No near-signals"), "{text}");
+}
+
+#[test]
+fn overview_tab_shows_the_watchlist() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Overview);
+    let wl = line_with(&screen, "Watchlist");
+    assert!(wl.contains("NFLX 0.583") && wl.contains("CRM 0.561"), "{screen}");
+}
+
+#[test]
 fn empty_store_shows_help_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let s = data::load(&opts(dir.path())).unwrap();
