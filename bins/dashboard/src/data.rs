@@ -204,8 +204,6 @@ pub fn database_file(url_or_path: &str) -> Option<PathBuf> {
     }
 }
 
-/// A read-only URL of a database file.
-
 /// Shown name of a database URL: never its query string (which may carry
 /// options or, for other schemes, credentials).
 fn shown_database(url_or_path: &str) -> String {
@@ -357,7 +355,7 @@ pub fn parse_market(json: &str) -> Market {
                     let x = n.as_f64().unwrap_or(f64::NAN);
                     let share = k.contains("pct") || k.contains("share") || k.contains("above");
                     if n.is_f64() && share && (0.0..=1.0).contains(&x) {
-                        format!("{:.0}%", x * 100.0)
+                        rally_text::percent(x, 0)
                     } else if n.is_f64() {
                         format!("{x:.2}")
                     } else {

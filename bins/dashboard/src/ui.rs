@@ -15,6 +15,8 @@ use ratatui::widgets::{
     TableState, Tabs, Wrap,
 };
 
+use rally_text::{percent, price, probability, signed_percent, whole};
+
 use crate::app::{App, Tab};
 use crate::data::{Live, Snapshot, StoreState, failure_summary};
 
@@ -27,51 +29,8 @@ const ACCENT: Color = Color::Cyan;
 const MAX_REASON: usize = 120;
 
 // ---------------------------------------------------------------------------
-// Formatting
+// Formatting (numbers: `rally_text`, the one home of human formatting)
 // ---------------------------------------------------------------------------
-
-/// `1234567.8` -> `1,234,568`; with `signed`, a leading `+`/`-`.
-pub fn money(x: f64, signed: bool) -> String {
-    if !x.is_finite() {
-        return "n/a".to_owned();
-    }
-    let r = x.round();
-    let digits = format!("{:.0}", r.abs());
-    let mut out = String::with_capacity(digits.len() + 4);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    let sign = if r < 0.0 {
-        "-"
-    } else if signed {
-        "+"
-    } else {
-        ""
-    };
-    format!("{sign}{out}")
-}
-
-/// A signed percentage of a fraction: `0.0523` -> `+5.23%`.
-pub fn pct(frac: f64) -> String {
-    if !frac.is_finite() {
-        return "n/a".to_owned();
-    }
-    let v = frac * 100.0;
-    // Never print "-0.00%".
-    let v = if v.abs() < 0.005 { 0.0 } else { v };
-    format!("{v:+.2}%")
-}
-
-fn price(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.2}")
-    } else {
-        "n/a".to_owned()
-    }
-}
 
 /// At most `max` characters, with an ellipsis when cut.
 fn short(text: &str, max: usize) -> String {
@@ -298,11 +257,11 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
         .iter()
         .filter(|p| p.entry_date.is_none())
         .count();
-    let cash = last.map_or_else(|| "n/a".to_owned(), |e| money(e.cash, false));
+    let cash = last.map_or_else(|| "n/a".to_owned(), |e| whole(e.cash, false));
     let mut lines = vec![kv(
         "Equity",
         Span::styled(
-            equity.map_or_else(|| "n/a".to_owned(), |e| money(e, false)),
+            equity.map_or_else(|| "n/a".to_owned(), |e| whole(e, false)),
             Style::default().add_modifier(Modifier::BOLD),
         ),
     )];
@@ -317,12 +276,12 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
             Span::raw(match equity {
                 Some(eq) if eq > 0.0 => {
                     format!(
-                        "{} ({:.1}% of equity)",
-                        money(exposure, false),
-                        exposure / eq * 100.0
+                        "{} ({} of equity)",
+                        whole(exposure, false),
+                        percent(exposure / eq, 1)
                     )
                 }
-                _ => money(exposure, false),
+                _ => whole(exposure, false),
             }),
         ),
         kv(
@@ -338,7 +297,7 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
             Span::styled(
                 format!(
                     "{} ({} closed trades)",
-                    money(s.realised_pnl, true),
+                    whole(s.realised_pnl, true),
                     s.closed_count
                 ),
                 Style::default().fg(signed_color(s.realised_pnl)),
@@ -347,7 +306,7 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
         kv(
             "Unrealised P&L",
             Span::styled(
-                money(unreal, true),
+                whole(unreal, true),
                 Style::default().fg(signed_color(unreal)),
             ),
         ),
@@ -359,7 +318,7 @@ fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
         let ch = last.equity / first.equity - 1.0;
         lines.push(kv(
             &format!("Change {}d", s.equity.len()),
-            Span::styled(pct(ch), Style::default().fg(signed_color(ch))),
+            Span::styled(signed_percent(ch), Style::default().fg(signed_color(ch))),
         ));
     }
     lines.push(live_line(s));
@@ -475,7 +434,7 @@ fn watchlist_brief(s: &Snapshot) -> String {
         .watchlist
         .iter()
         .map(|w| match w.p_rally {
-            Some(p) => format!("{} {}", w.ticker, rally_text::probability(p)),
+            Some(p) => format!("{} {}", w.ticker, probability(p)),
             None => w.ticker.clone(),
         })
         .collect::<Vec<_>>()
@@ -551,9 +510,9 @@ fn draw_equity_chart(frame: &mut Frame, area: Rect, s: &Snapshot) {
             Axis::default()
                 .bounds([lo, hi])
                 .labels([
-                    Line::from(money(lo, false)),
-                    Line::from(money((lo + hi) / 2.0, false)),
-                    Line::from(money(hi, false)),
+                    Line::from(whole(lo, false)),
+                    Line::from(whole((lo + hi) / 2.0, false)),
+                    Line::from(whole(hi, false)),
                 ])
                 .style(Style::default().fg(DIM)),
         );
@@ -602,49 +561,47 @@ fn draw_positions(
         "Size",
     ])
     .style(accent_bold());
-    let rows = s.positions.iter().map(|p| {
-        let (last, _, live) = s.mark(p);
-        let last_cell = Cell::from(if live {
-            format!("{}*", price(last))
-        } else {
-            price(last)
-        });
-        let (entry_date, entry, pnl) = match (p.entry_date, p.entry_fill) {
-            (Some(d), Some(e)) => {
-                let r = last / e - 1.0;
-                (
-                    Cell::from(d.to_string()),
-                    Cell::from(price(e)),
-                    Cell::from(pct(r)).style(Style::default().fg(signed_color(r))),
-                )
-            }
-            _ => (
-                Cell::from("pending").style(Style::default().fg(Color::Yellow)),
-                Cell::from("-"),
-                Cell::from("-"),
-            ),
-        };
-        let to_stop = (p.stop / last) - 1.0;
-        let to_target = (p.target / last) - 1.0;
-        Row::new(vec![
-            Cell::from(p.ticker.clone()).style(Style::default().add_modifier(Modifier::BOLD)),
-            entry_date,
-            entry,
-            last_cell,
-            pnl,
-            Cell::from(price(p.stop)),
-            Cell::from(price(p.target)),
-            Cell::from(p.bars_held.to_string()),
-            Cell::from(pct(to_stop)).style(Style::default().fg(if to_stop > -0.02 {
-                RED
+    let rows =
+        s.positions.iter().map(|p| {
+            let (last, _, live) = s.mark(p);
+            let last_cell = Cell::from(if live {
+                format!("{}*", price(last))
             } else {
-                Color::Reset
-            })),
-            Cell::from(pct(to_target)),
-            Cell::from(format!("{:.2}", p.p_rally)),
-            Cell::from(format!("{:.1}%", p.size * 100.0)),
-        ])
-    });
+                price(last)
+            });
+            let (entry_date, entry, pnl) = match (p.entry_date, p.entry_fill) {
+                (Some(d), Some(e)) => {
+                    let r = last / e - 1.0;
+                    (
+                        Cell::from(d.to_string()),
+                        Cell::from(price(e)),
+                        Cell::from(signed_percent(r)).style(Style::default().fg(signed_color(r))),
+                    )
+                }
+                _ => (
+                    Cell::from("pending").style(Style::default().fg(Color::Yellow)),
+                    Cell::from("-"),
+                    Cell::from("-"),
+                ),
+            };
+            let to_stop = (p.stop / last) - 1.0;
+            let to_target = (p.target / last) - 1.0;
+            Row::new(vec![
+                Cell::from(p.ticker.clone()).style(Style::default().add_modifier(Modifier::BOLD)),
+                entry_date,
+                entry,
+                last_cell,
+                pnl,
+                Cell::from(price(p.stop)),
+                Cell::from(price(p.target)),
+                Cell::from(p.bars_held.to_string()),
+                Cell::from(signed_percent(to_stop))
+                    .style(Style::default().fg(if to_stop > -0.02 { RED } else { Color::Reset })),
+                Cell::from(signed_percent(to_target)),
+                Cell::from(probability(p.p_rally)),
+                Cell::from(percent(p.size, 1)),
+            ])
+        });
     let widths = [
         Constraint::Length(9),
         Constraint::Length(10),
@@ -676,10 +633,10 @@ fn draw_positions(
             Line::from(vec![
                 Span::raw(format!(
                     " Exposure {} · unrealised P&L ",
-                    money(s.marked_exposure(), false)
+                    whole(s.marked_exposure(), false)
                 )),
                 Span::styled(
-                    money(unreal, true),
+                    whole(unreal, true),
                     Style::default().fg(signed_color(unreal)),
                 ),
                 Span::styled(
@@ -723,7 +680,7 @@ fn draw_signals(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<us
     let rows = wl.iter().map(|w| {
         Row::new(vec![
             w.ticker.clone(),
-            opt(w.p_rally, |x| format!("{x:.3}")),
+            opt(w.p_rally, probability),
             opt(w.compression, |x| format!("{x:.3}")),
             opt(w.price, price),
         ])
@@ -769,14 +726,14 @@ fn draw_signal_table(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Opti
         };
         Row::new(vec![
             Cell::from(x.ticker.clone()).style(Style::default().add_modifier(Modifier::BOLD)),
-            Cell::from(format!("{:.3}", x.p_rally)).style(Style::default().fg(GREEN)),
+            Cell::from(probability(x.p_rally)).style(Style::default().fg(GREEN)),
             Cell::from(format!("{:.3}", x.compression)),
             Cell::from(price(x.price)),
             Cell::from(price(x.stop)),
             Cell::from(price(x.target)),
-            Cell::from(pct(risk)),
-            Cell::from(pct(reward)),
-            Cell::from(format!("{:.1}%", x.size * 100.0)),
+            Cell::from(signed_percent(risk)),
+            Cell::from(signed_percent(reward)),
+            Cell::from(percent(x.size, 1)),
         ])
     });
     let table = Table::new(rows, lengths([9, 9, 12, 10, 10, 10, 8, 9, 6]))
@@ -827,13 +784,13 @@ fn draw_journal(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<us
             Cell::from(t.entry_date.to_string()),
             Cell::from(price(t.entry_fill)),
             Cell::from(price(t.exit_price)),
-            Cell::from(pct(t.trade_return)).style(Style::default().fg(c)),
-            Cell::from(money(t.pnl, true)).style(Style::default().fg(c)),
+            Cell::from(signed_percent(t.trade_return)).style(Style::default().fg(c)),
+            Cell::from(whole(t.pnl, true)).style(Style::default().fg(c)),
             Cell::from(t.reason.clone()).style(Style::default().fg(reason_color(&t.reason))),
             Cell::from(t.bars_held.to_string()),
         ];
         if wide {
-            cells.push(Cell::from(format!("{:.2}", t.p_rally)));
+            cells.push(Cell::from(probability(t.p_rally)));
         }
         Row::new(cells)
     });
@@ -876,7 +833,7 @@ fn draw_journal(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<us
             Paragraph::new(Line::from(vec![
                 Span::raw(format!(" Realised P&L over {} trades: ", s.closed_count)),
                 Span::styled(
-                    money(s.realised_pnl, true),
+                    whole(s.realised_pnl, true),
                     Style::default().fg(signed_color(s.realised_pnl)),
                 ),
                 Span::raw("   exit reasons: "),
@@ -1214,7 +1171,7 @@ fn draw_watchlist_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
     let rows = wl.iter().map(|w| {
         Row::new(vec![
             w.ticker.clone(),
-            opt(w.p_rally, rally_text::probability),
+            opt(w.p_rally, probability),
             opt(w.compression, |x| format!("{x:.3}")),
             opt(w.price, price),
         ])
@@ -1242,7 +1199,7 @@ fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) {
     let rows = s.signals.iter().map(|x| {
         Row::new(vec![
             x.ticker.clone(),
-            format!("{:.3}", x.p_rally),
+            probability(x.p_rally),
             format!("{:.3}", x.compression),
             price(x.price),
         ])
@@ -1402,21 +1359,4 @@ pub fn buffer_to_ansi(buf: &Buffer) -> String {
         out.push_str("\x1b[0m\n");
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_and_percent_formats() {
-        assert_eq!(money(1_234_567.4, false), "1,234,567");
-        assert_eq!(money(-1234.6, true), "-1,235");
-        assert_eq!(money(12.0, true), "+12");
-        assert_eq!(money(0.2, true), "+0");
-        assert_eq!(pct(0.0523), "+5.23%");
-        assert_eq!(pct(-0.1), "-10.00%");
-        assert_eq!(pct(-0.00001), "+0.00%");
-        assert_eq!(pct(f64::NAN), "n/a");
-    }
 }

@@ -86,9 +86,17 @@ fn live_quotes_from_yahoo_mark_the_positions() {
     let (_dir, out) = run_live(&yahoo);
     let text = frame_of(&out);
     for t in HELD {
-        assert_eq!(yahoo.count(t), 1, "{t} fetched once: {:?}", yahoo.requests());
-        let want = format!("{:.2}*", last_close(t));
-        assert!(position_row(&text, t).contains(&want), "{t}: {want}\n{text}");
+        assert_eq!(
+            yahoo.count(t),
+            1,
+            "{t} fetched once: {:?}",
+            yahoo.requests()
+        );
+        let want = format!("{}*", rally_text::price(last_close(t)));
+        assert!(
+            position_row(&text, t).contains(&want),
+            "{t}: {want}\n{text}"
+        );
     }
     let panel = overview(&text);
     assert!(panel.contains("live as of"), "{panel}");
@@ -106,9 +114,14 @@ fn unavailable(b: Behaviour, reason: &str) {
     let (_dir, out) = run_live(&yahoo);
     let text = frame_of(&out);
     let panel = overview(&text);
-    assert!(panel.contains("live quotes unavailable ("), "{b:?}: {panel}");
     assert!(
-        panel.contains(&format!("{reason} for AAPL, MSFT, NVDA; stored prices shown")),
+        panel.contains("live quotes unavailable ("),
+        "{b:?}: {panel}"
+    );
+    assert!(
+        panel.contains(&format!(
+            "{reason} for AAPL, MSFT, NVDA; stored prices shown"
+        )),
         "{b:?}: {panel}"
     );
     // Stored prices, unmarked.
@@ -149,13 +162,15 @@ fn one_failing_symbol_is_named_and_the_others_are_live() {
     yahoo.set("MSFT", Behaviour::NotFound);
     let (_dir, out) = run_live(&yahoo);
     let text = frame_of(&out);
-    let want = format!("{:.2}*", last_close("AAPL"));
+    let want = format!("{}*", rally_text::price(last_close("AAPL")));
     assert!(position_row(&text, "AAPL").contains(&want), "{text}");
     assert!(position_row(&text, "MSFT").contains("409.50"), "{text}");
     let panel = overview(&text);
     assert!(panel.contains("live as of"), "{panel}");
     assert!(
-        panel.contains("no quote: yahoo: HTTP 404: Not Found: No data found, symbol may be delisted for MSFT"),
+        panel.contains(
+            "no quote: yahoo: HTTP 404: Not Found: No data found, symbol may be delisted for MSFT"
+        ),
         "the failing symbol is named with its cause: {panel}"
     );
 }

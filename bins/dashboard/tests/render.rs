@@ -304,7 +304,51 @@ fn overview_tab_shows_the_watchlist() {
     let (_dir, s) = filled();
     let screen = render_tab(&s, Tab::Overview);
     let wl = line_with(&screen, "Watchlist");
-    assert!(wl.contains("NFLX 0.583") && wl.contains("CRM 0.561"), "{screen}");
+    assert!(
+        wl.contains("NFLX 0.583") && wl.contains("CRM 0.561"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn probabilities_near_zero_keep_their_digits() {
+    let (_dir, mut s) = filled();
+    s.signals[1].p_rally = 0.0004;
+    s.positions[0].p_rally = 0.0004;
+    s.journal[0].p_rally = 0.0004;
+    s.market.watchlist[1].p_rally = Some(0.0004);
+    let rows_with = |screen: &str, t: &str| -> Vec<String> {
+        screen
+            .lines()
+            .filter(|l| l.contains(t))
+            .map(str::to_owned)
+            .collect()
+    };
+    for (tab, ticker) in [
+        (Tab::Signals, "TSLA"),
+        (Tab::Signals, "CRM"),
+        (Tab::Positions, "AAPL"),
+        (Tab::Journal, "AMZN"),
+        (Tab::Overview, "CRM"),
+    ] {
+        let screen = render_tab(&s, tab);
+        let rows = rows_with(&screen, ticker);
+        assert!(
+            rows.iter().any(|r| r.contains("0.00040")),
+            "{tab:?} {ticker}: {rows:?}"
+        );
+        assert!(!screen.contains("0.000 "), "{tab:?}: {screen}");
+    }
+    let once = dashboard::render_once(&s, 120, 40, false).unwrap();
+    for ticker in ["TSLA", "CRM"] {
+        assert!(
+            line_with(&once, ticker).contains("0.00040"),
+            "{ticker}: {once}"
+        );
+    }
+    // The usual ones: three decimals everywhere.
+    assert!(line_with(&once, "│AMD ").contains("0.712"), "{once}");
+    assert!(line_with(&render_tab(&s, Tab::Positions), "MSFT").contains("0.640"));
 }
 
 #[test]
