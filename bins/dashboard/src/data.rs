@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use rally_data::SourceSpec;
+use rally_data::{DataError, SourceSpec};
 use rally_pipeline::health::{self, HealthReport};
 use rally_pipeline::state::StateDir;
 use rally_store::{
@@ -79,7 +79,8 @@ pub struct LiveQuotes {
     pub source: String,
     /// Ticker -> (last close, its date).
     pub prices: BTreeMap<String, (f64, NaiveDate)>,
-    /// Tickers that failed, with the reason.
+    /// Tickers that failed, with the reason (which does not repeat the
+    /// ticker; see [`failure_summary`]).
     pub errors: Vec<(String, String)>,
 }
 
@@ -202,8 +203,6 @@ pub fn database_file(url_or_path: &str) -> Option<PathBuf> {
         Some(PathBuf::from(path))
     }
 }
-
-/// A read-only URL of a database file.
 
 /// Shown name of a database URL: never its query string (which may carry
 /// options or, for other schemes, credentials).
@@ -356,7 +355,7 @@ pub fn parse_market(json: &str) -> Market {
                     let x = n.as_f64().unwrap_or(f64::NAN);
                     let share = k.contains("pct") || k.contains("share") || k.contains("above");
                     if n.is_f64() && share && (0.0..=1.0).contains(&x) {
-                        format!("{:.0}%", x * 100.0)
+                        rally_text::percent(x, 0)
                     } else if n.is_f64() {
                         format!("{x:.2}")
                     } else {
@@ -464,21 +463,63 @@ pub fn fetch_live(spec: &SourceSpec, tickers: &[String]) -> Live {
                     q.errors.push((t.clone(), "no bars".to_owned()));
                 }
             }
-            Err(e) => q.errors.push((t.clone(), e.to_string())),
+            Err(e) => q.errors.push((t.clone(), failure_cause(&e))),
         }
     }
     q.as_of = Utc::now();
     if q.prices.is_empty() {
-        let reason = q
-            .errors
-            .first()
-            .map_or_else(|| "no data".to_owned(), |(_, e)| e.clone());
         return Live::Offline {
-            reason,
+            reason: failure_summary(&q.errors).unwrap_or_else(|| "no data".to_owned()),
             at: q.as_of,
         };
     }
     Live::Quotes(q)
+}
+
+/// Why one ticker has no quote, without the ticker itself: a per-ticker
+/// [`DataError`] starts with `TICKER: ` by its format, and the tickers
+/// sharing a cause are listed once by [`failure_summary`] instead.
+fn failure_cause(e: &DataError) -> String {
+    let full = e.to_string();
+    match e.ticker() {
+        Some(t) => full
+            .strip_prefix(t)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .map_or_else(|| full.clone(), str::to_owned),
+        None => full,
+    }
+}
+
+/// One clear line about failed tickers: the cause most of them share and
+/// which tickers it hit (`yahoo: HTTP 500 for AAPL, MSFT`), then how many
+/// failed for other causes. `None` when nothing failed.
+pub fn failure_summary(errors: &[(String, String)]) -> Option<String> {
+    // Causes in order of first appearance, each with its tickers.
+    let mut causes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (ticker, cause) in errors {
+        match causes.iter_mut().find(|(c, _)| c == cause) {
+            Some((_, tickers)) => tickers.push(ticker),
+            None => causes.push((cause, vec![ticker])),
+        }
+    }
+    // The most common cause; the first seen on a tie (stable).
+    let top = (0..causes.len()).rev().max_by_key(|&i| causes[i].1.len())?;
+    let (cause, tickers) = &causes[top];
+    let mut out = format!("{cause} for {}", tickers.join(", "));
+    let others = errors.len() - tickers.len();
+    if others > 0 {
+        out.push_str(&format!(
+            "; {others} more failed for other causes ({})",
+            causes
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != top)
+                .flat_map(|(_, (_, t))| t.iter().copied())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -498,6 +539,33 @@ mod tests {
         assert_eq!(database_file("sqlite:x.db"), Some(PathBuf::from("x.db")));
         assert_eq!(database_file("/p/y.db"), Some(PathBuf::from("/p/y.db")));
         assert_eq!(database_file("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn failures_are_summarised_by_their_shared_cause() {
+        let e = |t: &str, c: &str| (t.to_owned(), c.to_owned());
+        assert_eq!(failure_summary(&[]), None);
+        assert_eq!(
+            failure_summary(&[e("AAPL", "yahoo: HTTP 500"), e("MSFT", "yahoo: HTTP 500")])
+                .as_deref(),
+            Some("yahoo: HTTP 500 for AAPL, MSFT")
+        );
+        assert_eq!(
+            failure_summary(&[
+                e("NVDA", "yahoo: HTTP 404"),
+                e("AAPL", "yahoo: request timed out"),
+                e("MSFT", "yahoo: request timed out"),
+            ])
+            .as_deref(),
+            Some("yahoo: request timed out for AAPL, MSFT; 1 more failed for other causes (NVDA)")
+        );
+        let cause = failure_cause(&DataError::Remote {
+            ticker: "AAPL".into(),
+            message: "HTTP 500".into(),
+        });
+        assert_eq!(cause, "yahoo: HTTP 500");
+        let cause = failure_cause(&DataError::UnknownSource("ftp".into()));
+        assert!(cause.starts_with("unknown source"), "{cause}");
     }
 
     #[test]

@@ -91,6 +91,11 @@ fn overview_tab() {
         line_with(&screen, "Equity ").contains("104,321"),
         "{screen}"
     );
+    // The stored exposure is a fraction of equity: 0.3 x 104,321.
+    assert!(
+        line_with(&screen, "Exposure").contains("31,296 (30.0% of equity)"),
+        "{screen}"
+    );
     assert!(line_with(&screen, "Open positions").contains("3 (1 pending entry)"));
     // AMZN 55 x 18 + META 21 x -23.5 + GOOGL 60 x 6.6 + QQQ 23 x -1.3 + SPY 19 x 5 = +958.
     assert!(
@@ -267,6 +272,86 @@ fn once_frame_shows_positions_and_journal_with_dates() {
 }
 
 #[test]
+fn once_frame_shows_the_watchlist_next_to_signals() {
+    let (_dir, s) = filled();
+    assert_eq!(s.market.watchlist.len(), 2);
+    let text = dashboard::render_once(&s, 120, 40, false).unwrap();
+    assert!(text.contains("Watchlist 2024-05-31 (2)"), "{text}");
+    // Below the signals, in the same column.
+    let col = |needle: &str| {
+        let l = line_with(&text, needle);
+        l[..l.find(needle).unwrap()].chars().count()
+    };
+    assert_eq!(col("Watchlist 2024"), col("Signals 2024"), "{text}");
+    assert!(text.find("Signals 2024").unwrap() < text.find("Watchlist 2024").unwrap());
+    let nflx = line_with(&text, "NFLX");
+    assert!(
+        nflx.contains("0.583") && nflx.contains("0.142") && nflx.contains("641.25"),
+        "{nflx}"
+    );
+    assert!(line_with(&text, "CRM").contains("0.561"), "{text}");
+    // The health panel still fits under them.
+    assert!(text.contains("Outbox 2 pending"), "{text}");
+    // An empty watchlist says so.
+    let mut empty = s.clone();
+    empty.market.watchlist.clear();
+    let text = dashboard::render_once(&empty, 120, 40, false).unwrap();
+    assert!(text.contains("No near-signals"), "{text}");
+}
+
+#[test]
+fn overview_tab_shows_the_watchlist() {
+    let (_dir, s) = filled();
+    let screen = render_tab(&s, Tab::Overview);
+    let wl = line_with(&screen, "Watchlist");
+    assert!(
+        wl.contains("NFLX 0.583") && wl.contains("CRM 0.561"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn probabilities_near_zero_keep_their_digits() {
+    let (_dir, mut s) = filled();
+    s.signals[1].p_rally = 0.0004;
+    s.positions[0].p_rally = 0.0004;
+    s.journal[0].p_rally = 0.0004;
+    s.market.watchlist[1].p_rally = Some(0.0004);
+    let rows_with = |screen: &str, t: &str| -> Vec<String> {
+        screen
+            .lines()
+            .filter(|l| l.contains(t))
+            .map(str::to_owned)
+            .collect()
+    };
+    for (tab, ticker) in [
+        (Tab::Signals, "TSLA"),
+        (Tab::Signals, "CRM"),
+        (Tab::Positions, "AAPL"),
+        (Tab::Journal, "AMZN"),
+        (Tab::Overview, "CRM"),
+    ] {
+        let screen = render_tab(&s, tab);
+        let rows = rows_with(&screen, ticker);
+        assert!(
+            rows.iter().any(|r| r.contains("0.00040")),
+            "{tab:?} {ticker}: {rows:?}"
+        );
+        assert!(!screen.contains("0.000 "), "{tab:?}: {screen}");
+    }
+    let once = dashboard::render_once(&s, 120, 40, false).unwrap();
+    for ticker in ["TSLA", "CRM"] {
+        assert!(
+            line_with(&once, ticker).contains("0.00040"),
+            "{ticker}: {once}"
+        );
+    }
+    // The usual ones: three decimals everywhere.
+    assert!(line_with(&once, "│AMD ").contains("0.712"), "{once}");
+    assert!(line_with(&render_tab(&s, Tab::Positions), "MSFT").contains("0.640"));
+}
+
+#[test]
 fn empty_store_shows_help_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let s = data::load(&opts(dir.path())).unwrap();
@@ -354,7 +439,8 @@ fn live_quotes_mark_positions() {
         at: chrono::Utc::now(),
     };
     let screen = render_tab(&s, Tab::Positions);
-    assert!(screen.contains("offline: connection refused"), "{screen}");
+    assert!(screen.contains("live quotes unavailable ("), "{screen}");
+    assert!(screen.contains("): connection refused; stored"), "{screen}");
     assert!(line_with(&screen, "AAPL").contains("189.90"));
 }
 

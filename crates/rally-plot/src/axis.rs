@@ -7,6 +7,8 @@
 use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 
 /// Most labelled ticks wanted on a date axis (1200 px leaves ~100 px a label).
 const MAX_DATE_TICKS: i64 = 12;
@@ -115,6 +117,43 @@ fn day_ticks(first: NaiveDate, last: NaiveDate) -> Vec<i32> {
     let step = pick_step(i64::from(x1 - x0), &[1, 2, 5, 7, 14, 30]);
     let step = usize::try_from(step).unwrap_or(1);
     (x0..=x1).step_by(step).collect()
+}
+
+/// A linear `f64` axis whose labelled ticks are given (plotters'
+/// `with_key_points` leaves an `f64` axis without a label formatter).
+#[derive(Debug, Clone)]
+pub(crate) struct KeyedAxis {
+    range: Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl KeyedAxis {
+    /// `range`, labelled at `ticks`.
+    pub(crate) fn new(range: Range<f64>, ticks: Vec<f64>) -> Self {
+        Self { range, ticks }
+    }
+}
+
+impl Ranged for KeyedAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.range.clone()).map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // Labelled ticks only: no light (unlabelled) grid lines.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
 }
 
 /// `min..max` of the finite values, `None` when there is none.

@@ -2,7 +2,8 @@
 //! for `retrainer backtest --plot`.
 //!
 //! Three charts, one PNG each ([`WIDTH`]x[`HEIGHT`]):
-//! - [`equity_chart`]: strategy equity against buy-and-hold, drawdown underneath;
+//! - [`equity_chart`]: strategy against buy-and-hold as cumulative return on a
+//!   log scale, drawdown underneath;
 //! - [`price_chart`]: price with entry/exit markers, P(rally) and its threshold
 //!   underneath;
 //! - [`reliability_chart`]: the reliability diagram with bin counts underneath.

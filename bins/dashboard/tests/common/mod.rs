@@ -89,7 +89,8 @@ fn base_commit(as_of: NaiveDate, equity: f64) -> ScanCommit {
             date: as_of,
             equity,
             cash: equity * 0.7,
-            exposure: equity * 0.3,
+            // A fraction of equity, as the scanner stores it.
+            exposure: 0.3,
             n_open: 3,
         }),
         signals: Vec::new(),
@@ -183,7 +184,7 @@ pub async fn fill_store(root: &Path) {
         },
     ];
     c.summary_json = Some(
-        r#"{"vix":12.9,"vix_label":"calm","breadth":{"n":14,"above_sma50":0.643,"above_sma200":0.857,"golden_crosses":["AMD"],"vix":12.9,"vix_label":"calm"}}"#
+        r#"{"vix":12.9,"vix_label":"calm","breadth":{"n":14,"above_sma50":0.643,"above_sma200":0.857,"golden_crosses":["AMD"],"vix":12.9,"vix_label":"calm"},"watchlist":[{"ticker":"NFLX","date":"2024-05-31","p_rally":0.583,"compression":0.142,"close":641.25},{"ticker":"CRM","date":"2024-05-31","p_rally":0.561,"compression":0.197,"close":234.8}]}"#
             .into(),
     );
     c.events = vec![NewOutboxEvent {

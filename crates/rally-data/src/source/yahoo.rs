@@ -209,7 +209,14 @@ impl YahooSource {
                 Err(Attempt::Transient(why, _)) => {
                     return Err(DataError::Remote {
                         ticker: ticker.to_owned(),
-                        message: format!("{why} (gave up after {} attempts)", attempt + 1),
+                        message: format!(
+                            "{why} (gave up after {})",
+                            if attempt == 0 {
+                                "1 attempt".to_owned()
+                            } else {
+                                format!("{} attempts", attempt + 1)
+                            }
+                        ),
                     });
                 }
                 Err(Attempt::Failed(e)) => return Err(e),
