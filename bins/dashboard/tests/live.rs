@@ -136,7 +136,7 @@ fn unavailable(b: Behaviour, reason: &str) {
 fn hanging_yahoo_leaves_stored_prices_and_says_why() {
     unavailable(
         Behaviour::Hang,
-        "yahoo: request timed out (gave up after 1 attempts)",
+        "yahoo: request timed out (gave up after 1 attempt)",
     );
 }
 
@@ -152,7 +152,7 @@ fn unknown_symbols_leave_stored_prices_and_say_why() {
 fn server_errors_leave_stored_prices_and_say_why() {
     unavailable(
         Behaviour::ServerError,
-        "yahoo: HTTP 500 (gave up after 1 attempts)",
+        "yahoo: HTTP 500 (gave up after 1 attempt)",
     );
 }
 

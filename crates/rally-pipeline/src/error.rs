@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn printed_chains_never_repeat_the_cause() {
-        let io = || std::io::Error::new(std::io::ErrorKind::Other, "database is locked");
+        let io = || std::io::Error::other("database is locked");
         let cases = [
             PipelineError::io("/x/models", io()),
             PipelineError::io("/x", io()).for_ticker("SPY"),

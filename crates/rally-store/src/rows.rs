@@ -81,7 +81,7 @@ pub struct EquitySnapshot {
     pub equity: f64,
     /// Cash.
     pub cash: f64,
-    /// Gross exposure (money in positions).
+    /// Gross exposure as a fraction of equity (money in positions / equity).
     pub exposure: f64,
     /// Number of open positions.
     pub n_open: i64,
