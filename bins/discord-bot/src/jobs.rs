@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::Utc;
+use rally_bot::scheduler::{JobFn, Scheduler, SystemClock};
 use rally_data::{Cache, Source, SourceSpec, Universe, open_source};
 use rally_notify::{Event, Notifier, backend_names};
 use rally_pipeline::announce::announce;
 use rally_pipeline::data::DataAccess;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::scan::{ScanOptions, run_scan};
-use rally_pipeline::schedule::{JobFn, Scheduler, SystemClock};
 use rally_pipeline::state::StateDir;
 use rally_store::Store;
 use rally_trade::TradeConfig;

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use poise::serenity_prelude as serenity;
-use rally_pipeline::commands::CommandContext;
+use rally_bot::commands::CommandContext;
 use rally_pipeline::state::StateDir;
 use rally_store::Store;
 use startup::{ConnectSettings, ConnectTimeout, Invocation};

@@ -1,15 +1,15 @@
 //! The poise layer: one thin slash command per function of
-//! `rally_pipeline::commands`. Each command takes the caller's Discord id,
+//! `rally_bot::commands`. Each command takes the caller's Discord id,
 //! calls the pipeline function and renders its embeds; errors are sent as an
 //! ephemeral red embed. Replies that carry the caller's own numbers (capital,
 //! trades, dollar sizes) are ephemeral too; `/health` and `/portfolio` hold
 //! only system data and are public.
 
 use poise::serenity_prelude as serenity;
-use rally_notify::embed::{Embed, batch_discord};
-use rally_pipeline::commands::{
+use rally_bot::commands::{
     self, CommandContext, CommandResult, EnterArgs, ExitArgs, HistoryArgs, Period,
 };
+use rally_notify::embed::{Embed, batch_discord};
 
 /// Shared state of every command.
 #[derive(Debug)]

@@ -18,7 +18,8 @@ use rally_pipeline::announce::announce;
 use rally_pipeline::report;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::state::StateDir;
-use rally_pipeline::sweep::{optimisation_grid, sweep};
+use rally_research::report as research_report;
+use rally_research::sweep::{optimisation_grid, sweep};
 use rally_store::Store;
 use rally_trade::TradeConfig;
 
@@ -189,7 +190,7 @@ fn run(cmd: Cmd) -> Result<i32> {
             let setup = DataSetup::new(&data, &state)?;
             let t0 = std::time::Instant::now();
             let cfg = config.resolve()?;
-            let report = rally_pipeline::export::export_all(
+            let report = rally_research::export::export_all(
                 setup.source.as_ref(),
                 &research_tickers(&data)?,
                 &out,
@@ -231,10 +232,10 @@ fn run(cmd: Cmd) -> Result<i32> {
             let s = sweep(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
             list_failures(&state, "backtest", &s.failed)?;
             for k in 0..cfgs.len() {
-                print!("{}", report::backtest_text(&s, k));
+                print!("{}", research_report::backtest_text(&s, k));
                 println!();
                 if plot {
-                    let files = rally_pipeline::plots::write_plots(&state.plots(), &s, k)?;
+                    let files = rally_research::plots::write_plots(&state.plots(), &s, k)?;
                     println!(
                         "wrote {} into {}",
                         plural(files.len(), "chart"),
@@ -259,7 +260,7 @@ fn run(cmd: Cmd) -> Result<i32> {
                 BarrierRule::Auto,
                 false,
             )?;
-            print!("{}", report::optimize_text(&s));
+            print!("{}", research_report::optimize_text(&s));
             Ok(0)
         }
         Cmd::Validate { data, config, jobs } => {
@@ -276,7 +277,7 @@ fn run(cmd: Cmd) -> Result<i32> {
                 BarrierRule::Fixed(Barriers::HAND_TUNED),
                 false,
             )?;
-            print!("{}", report::validate_text(&auto, &hand));
+            print!("{}", research_report::validate_text(&auto, &hand));
             Ok(if auto.failed.is_empty() && hand.failed.is_empty() {
                 0
             } else {
@@ -302,7 +303,7 @@ fn run(cmd: Cmd) -> Result<i32> {
                 .enable_all()
                 .build()?;
             let stages =
-                rt.block_on(rally_pipeline::bench::run_bench(&bench_state, list, years))?;
+                rt.block_on(rally_research::bench::run_bench(&bench_state, list, years))?;
             let mut t = report::Table::new(
                 &format!(
                     "Bench: {} x {} years (synthetic), {} worker threads",

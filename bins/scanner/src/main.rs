@@ -12,9 +12,9 @@ use rally_cli::{
 };
 use rally_notify::{NotifySettings, build_notifiers, send_test};
 use rally_pipeline::announce::deliver;
+use rally_pipeline::calendar::{Job, job_on};
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::scan::{ScanOptions, run_scan};
-use rally_pipeline::schedule::{Job, job_on};
 use rally_pipeline::state::StateDir;
 use rally_pipeline::{health, report};
 use rally_store::Store;

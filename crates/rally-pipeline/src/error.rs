@@ -39,8 +39,6 @@ pub enum PipelineError {
     ScanContention { attempts: usize },
     #[error("{ticker}: live model not trained: {why}")]
     NotTrained { ticker: String, why: String },
-    #[error("plot: {0}")]
-    Plot(rally_plot::PlotError),
     #[error("serialising {what}: {error}")]
     Json {
         what: &'static str,

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::models::{ModelLoad, load_model};
-use crate::retrain::SKIP_FRESH_DAYS;
+use crate::models::{ModelLoad, SKIP_FRESH_DAYS, load_model};
 use crate::state::StateDir;
 
 /// Freshness of one ticker's model.

@@ -1,30 +1,27 @@
-//! The rally detector's application layer: research runs and exports,
-//! retraining, scanning, health, and the glue between the numeric crates
-//! and the outside world (files, state store, alerts).
+//! The rally detector's shared application layer — what every binary runs:
+//! the state directory, data access through the cache and the data guard,
+//! model loading, the live retrain, the daily scan, health, the demo, the
+//! weekly calendar, alert announcing, logging, and the text reports of
+//! those runs.
 //!
-//! Binaries stay thin: they parse arguments, set up logging, call one
-//! function here and render its result. Nothing here prints; results are
+//! What it is not: research (walk-forward exports, sweeps, plots, benches:
+//! `rally-research`, linked by the retrainer only) and the bot's command
+//! logic and scheduler (`rally-bot`). Nothing here prints; results are
 //! returned as data and progress is reported through `tracing`.
 
 pub mod announce;
-pub mod bench;
-pub mod commands;
+pub mod calendar;
 pub mod data;
 pub mod demo;
 pub mod error;
-pub mod export;
 pub mod fault;
-pub mod format;
 pub mod health;
 pub mod logging;
 pub mod models;
-pub mod plots;
+pub mod prepared;
 pub mod report;
-pub mod research;
 pub mod retrain;
 pub mod scan;
-pub mod schedule;
 pub mod state;
-pub mod sweep;
 
 pub use error::PipelineError;

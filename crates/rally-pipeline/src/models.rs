@@ -6,6 +6,10 @@ use rayon::prelude::*;
 
 use crate::state::StateDir;
 
+/// A model younger than this many days is fresh: the retrainer skips it
+/// without `--force`, and health calls an older one stale.
+pub const SKIP_FRESH_DAYS: i64 = 7;
+
 /// What `models/TICKER.msgpack` holds.
 #[derive(Debug)]
 pub enum ModelLoad {

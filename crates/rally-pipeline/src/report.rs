@@ -426,257 +426,12 @@ pub fn old_data_line(newest: chrono::NaiveDate, lag_weekdays: i64) -> String {
     )
 }
 
-/// `retrainer backtest`: per-asset rows, the portfolio line, summary metrics
-/// and the exit-reason table for config `k` of a sweep.
-pub fn backtest_text(s: &crate::sweep::Sweep, k: usize) -> String {
-    use std::collections::BTreeMap;
-    let cfg = &s.configs[k];
-    let mut out = String::new();
-    let mut t = Table::new(
-        &format!(
-            "Backtest — config {} (P >= {:.2}, compression >= {:.2}, max size {:.0}%, target {}xATR, time stop {})",
-            cfg.name,
-            cfg.p_threshold,
-            cfg.comp_threshold,
-            cfg.max_size * 100.0,
-            cfg.profit_atr_mult,
-            cfg.time_stop_bars
-        ),
-        &[
-            "asset", "trades", "win%", "avg ret", "total", "CAGR", "Sharpe", "Sortino", "max DD",
-            "exposure", "buy&hold", "AUC",
-        ],
-    );
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut n_trades, mut wins, mut sum_ret, mut bars_held) = (0usize, 0usize, 0.0, 0u64);
-    for a in &s.assets {
-        let auc = a.wf.as_ref().and_then(|m| m.auc);
-        match a.backtests.get(k).and_then(Option::as_ref) {
-            Some(bt) => {
-                let m = match bt.metrics() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        t.row(vec![a.ticker.clone(), format!("error: {e}")]);
-                        continue;
-                    }
-                };
-                for (r, c) in &m.exit_reasons {
-                    *reasons.entry(r.clone()).or_default() += c;
-                }
-                n_trades += m.trades;
-                for tr in &bt.trades {
-                    wins += usize::from(tr.ret > 0.0);
-                    sum_ret += tr.ret;
-                    bars_held += u64::from(tr.bars_held);
-                }
-                t.row(vec![
-                    a.ticker.clone(),
-                    m.trades.to_string(),
-                    pct(m.win_rate),
-                    spct(m.avg_return),
-                    spct(Some(m.total_return)),
-                    spct(m.cagr),
-                    num(m.sharpe, 2),
-                    num(m.sortino, 2),
-                    pct(Some(m.max_drawdown)),
-                    pct(m.exposure),
-                    spct(Some(m.buy_hold_return)),
-                    num(auc, 3),
-                ]);
-            }
-            None => t.row(vec![
-                a.ticker.clone(),
-                "0".into(),
-                "no out-of-sample P".into(),
-            ]),
-        }
-    }
-    if let Some(p) = s.portfolio(k)
-        && let Ok(m) = p.metrics()
-    {
-        t.row(vec![
-            format!("PORTFOLIO ({} sleeves)", p.sleeves),
-            n_trades.to_string(),
-            pct((n_trades > 0).then(|| wins as f64 / n_trades as f64)),
-            spct((n_trades > 0).then(|| sum_ret / n_trades as f64)),
-            spct(Some(m.total_return)),
-            spct(m.cagr),
-            num(m.sharpe, 2),
-            num(m.sortino, 2),
-            pct(Some(m.max_drawdown)),
-            "-".into(),
-            "-".into(),
-            "-".into(),
-        ]);
-    }
-    out.push_str(&t.render());
-    let mut r = Table::new("\nExit reasons", &["reason", "trades", "share"]);
-    for (reason, c) in &reasons {
-        r.row(vec![
-            reason.clone(),
-            c.to_string(),
-            pct((n_trades > 0).then(|| *c as f64 / n_trades as f64)),
-        ]);
-    }
-    out.push_str(&r.render());
-    let _ = writeln!(
-        out,
-        "\n{} assets, {} trades, avg bars held {}{}",
-        s.assets.len(),
-        n_trades,
-        num(
-            (n_trades > 0).then(|| bars_held as f64 / n_trades as f64),
-            1
-        ),
-        if s.failed.is_empty() {
-            String::new()
-        } else {
-            format!(", {} failed", s.failed.len())
-        }
-    );
-    out.push_str(&failures_text(&s.failed));
-    out
-}
-
-/// `retrainer optimize`: configs ranked by portfolio Sharpe, with trade
-/// counts so overfitting risk is visible.
-pub fn optimize_text(s: &crate::sweep::Sweep) -> String {
-    let mut rows: Vec<(f64, Vec<String>)> = Vec::new();
-    for (k, cfg) in s.configs.iter().enumerate() {
-        let trades: usize = s
-            .assets
-            .iter()
-            .filter_map(|a| a.backtests.get(k)?.as_ref())
-            .map(|b| b.trades.len())
-            .sum();
-        let m = s.portfolio(k).and_then(|p| p.metrics().ok());
-        let sharpe = m.as_ref().and_then(|m| m.sharpe);
-        rows.push((
-            sharpe.unwrap_or(f64::NEG_INFINITY),
-            vec![
-                cfg.name.clone(),
-                num(Some(cfg.p_threshold), 2),
-                num(Some(cfg.comp_threshold), 2),
-                trades.to_string(),
-                spct(m.as_ref().map(|m| m.total_return)),
-                spct(m.as_ref().and_then(|m| m.cagr)),
-                num(sharpe, 3),
-                num(m.as_ref().and_then(|m| m.sortino), 3),
-                pct(m.as_ref().map(|m| m.max_drawdown)),
-            ],
-        ));
-    }
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
-    let mut t = Table::new(
-        &format!(
-            "Optimisation over {} assets, ranked by portfolio Sharpe",
-            s.assets.len()
-        ),
-        &[
-            "#", "config", "P>=", "comp>=", "trades", "total", "CAGR", "Sharpe", "Sortino",
-            "max DD",
-        ],
-    );
-    t.align[1] = Align::Left;
-    for (i, (_, mut r)) in rows.into_iter().enumerate() {
-        r.insert(0, (i + 1).to_string());
-        t.row(r);
-    }
-    let mut out = t.render();
-    out.push_str("Few trades behind a high Sharpe means the ranking is fragile: prefer configs that hold up with many trades.\n");
-    out
-}
-
-/// `retrainer --validate`: auto-calibrated vs hand-tuned barriers.
-pub fn validate_text(auto: &crate::sweep::Sweep, hand: &crate::sweep::Sweep) -> String {
-    let mut t = Table::new(
-        "Barrier validation — auto-calibrated (METHOD §5) vs hand-tuned (r_up 5%, d_dn 3%), baseline config",
-        &[
-            "asset",
-            "AUC auto",
-            "AUC hand",
-            "Brier auto",
-            "Brier hand",
-            "Sharpe auto",
-            "Sharpe hand",
-            "trades auto",
-            "trades hand",
-        ],
-    );
-    let sharpe = |s: &crate::sweep::Sweep, i: usize| {
-        s.assets
-            .get(i)
-            .and_then(|a| a.backtests.first()?.as_ref()?.metrics().ok()?.sharpe)
-    };
-    let trades = |s: &crate::sweep::Sweep, i: usize| {
-        s.assets
-            .get(i)
-            .and_then(|a| a.backtests.first()?.as_ref())
-            .map_or(0, |b| b.trades.len())
-    };
-    // Every ticker of either run gets a row; a side that failed says so
-    // (its reason is listed under the table) instead of the row vanishing.
-    let mut tickers: Vec<&str> = auto
-        .assets
-        .iter()
-        .map(|a| a.ticker.as_str())
-        .chain(hand.assets.iter().map(|a| a.ticker.as_str()))
-        .chain(auto.failed.iter().map(|f| f.0.as_str()))
-        .chain(hand.failed.iter().map(|f| f.0.as_str()))
-        .collect();
-    tickers.sort_unstable();
-    tickers.dedup();
-    for ticker in tickers {
-        let i = auto.assets.iter().position(|a| a.ticker == ticker);
-        let j = hand.assets.iter().position(|a| a.ticker == ticker);
-        let cell = |k: Option<usize>, f: &dyn Fn(usize) -> String| {
-            k.map_or_else(|| "FAILED".to_owned(), f)
-        };
-        let auc =
-            |s: &crate::sweep::Sweep, k: usize| num(s.assets[k].wf.as_ref().and_then(|m| m.auc), 3);
-        let brier = |s: &crate::sweep::Sweep, k: usize| {
-            num(s.assets[k].wf.as_ref().and_then(|m| m.brier), 4)
-        };
-        t.row(vec![
-            ticker.to_owned(),
-            cell(i, &|k| auc(auto, k)),
-            cell(j, &|k| auc(hand, k)),
-            cell(i, &|k| brier(auto, k)),
-            cell(j, &|k| brier(hand, k)),
-            cell(i, &|k| num(sharpe(auto, k), 2)),
-            cell(j, &|k| num(sharpe(hand, k), 2)),
-            cell(i, &|k| trades(auto, k).to_string()),
-            cell(j, &|k| trades(hand, k).to_string()),
-        ]);
-    }
-    let ps = |s: &crate::sweep::Sweep| s.portfolio(0).and_then(|p| p.metrics().ok()?.sharpe);
-    t.row(vec![
-        "PORTFOLIO".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        "-".into(),
-        num(ps(auto), 2),
-        num(ps(hand), 2),
-        "-".into(),
-        "-".into(),
-    ]);
-    let mut out = t.render();
-    for (label, s) in [("auto", auto), ("hand", hand)] {
-        for (ticker, why) in &s.failed {
-            let _ = writeln!(out, "  {ticker} ({label}) failed: {why}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::health::HealthReport;
     use crate::retrain::RetrainReport;
     use crate::scan::ScanReport;
-    use crate::sweep::Sweep;
 
     /// Every line of every table of `text` has the width of its table's rule.
     fn assert_aligned(text: &str) {
@@ -701,16 +456,10 @@ mod tests {
 
     #[test]
     fn every_report_renders_empty_results() {
-        let cfg = rally_trade::TradeConfig::named("baseline").unwrap_or_else(|e| panic!("{e}"));
         let failed = vec![(
             "FOOBAR".to_owned(),
             "FOOBAR: FOOBAR.csv: no such file".to_owned(),
         )];
-        let empty = Sweep {
-            configs: vec![cfg],
-            assets: Vec::new(),
-            failed: failed.clone(),
-        };
         let texts = [
             scan_text(&ScanReport::default(), true),
             retrain_text(&RetrainReport::default()),
@@ -719,19 +468,15 @@ mod tests {
                 ..RetrainReport::default()
             }),
             health_text(&HealthReport::default()),
-            backtest_text(&empty, 0),
-            optimize_text(&empty),
-            validate_text(&empty, &empty),
         ];
         for text in &texts {
             assert_aligned(text);
         }
         assert!(
-            texts[4].contains("failed FOOBAR: FOOBAR.csv: no such file"),
+            texts[2].contains("failed FOOBAR: FOOBAR.csv: no such file"),
             "{}",
-            texts[4]
+            texts[2]
         );
-        assert!(texts[6].contains("FAILED"), "{}", texts[6]);
     }
 
     #[test]

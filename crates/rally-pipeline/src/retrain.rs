@@ -15,11 +15,10 @@ use crate::data::DataAccess;
 use crate::error::PipelineError;
 use crate::health::HealthReport;
 use crate::models::{ModelLoad, load_model};
-use crate::research::{Prepared, walk_forward_par};
+use crate::prepared::{Prepared, walk_forward_par};
 use crate::state::StateDir;
 
-/// Models younger than this many days are not retrained without `--force`.
-pub const SKIP_FRESH_DAYS: i64 = 7;
+pub use crate::models::SKIP_FRESH_DAYS;
 
 #[derive(Debug, Clone)]
 pub struct RetrainOptions {

@@ -9,9 +9,9 @@ use rally_model::{ClassMetrics, ReliabilityBin, reliability_table};
 use rally_trade::{Backtest, DEFAULT_CAPITAL, EquityPoint, Portfolio, TradeConfig, portfolio};
 use rayon::prelude::*;
 
-use crate::data::DataAccess;
-use crate::error::PipelineError;
-use crate::research::{Prepared, backtest_p, walk_forward_rule};
+use crate::analysis::{Prepared, backtest_p, walk_forward_rule};
+use rally_pipeline::PipelineError;
+use rally_pipeline::data::DataAccess;
 
 /// Per-ticker details kept for plots.
 #[derive(Debug, Clone)]

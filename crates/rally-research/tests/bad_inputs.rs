@@ -83,7 +83,7 @@ fn bad_files_fail_alone_and_name_ticker_and_file() {
     .map(|s| (*s).to_owned())
     .collect();
     let out = tempfile::tempdir().unwrap();
-    let report = rally_pipeline::export::export_all(
+    let report = rally_research::export::export_all(
         &CsvSource::new(dir.path()),
         &tickers,
         out.path(),

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use rally_notify::embed::{BLUE, Embed, GREEN, RED};
-use rally_pipeline::commands::{
+use rally_bot::commands::{
     self, CommandContext, CommandError, EnterArgs, ExitArgs, HistoryArgs, Period,
 };
+use rally_notify::embed::{BLUE, Embed, GREEN, RED};
 use rally_pipeline::state::StateDir;
 use rally_store::{
     EquitySnapshot, NewOutboxEvent, PositionRow, ScanCommit, SignalRow, Store, UserRow,

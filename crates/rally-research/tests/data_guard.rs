@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::{Fault, Source, SyntheticSource};
 use rally_model::walkforward::BarrierRule;
 use rally_pipeline::data::DataAccess;
-use rally_pipeline::sweep::{Sweep, sweep};
+use rally_research::sweep::{Sweep, sweep};
 use rally_trade::TradeConfig;
 
 const TICKERS: &[&str] = &["SPY", "QQQ", "XLE"];

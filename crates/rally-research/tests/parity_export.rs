@@ -125,7 +125,7 @@ fn export_matches_golden() {
     };
     let names = tickers(&golden);
     let out = tempfile::tempdir().unwrap();
-    let report = rally_pipeline::export::export_all(
+    let report = rally_research::export::export_all(
         &CsvSource::new(&data),
         &names,
         out.path(),

@@ -5,16 +5,14 @@
 //! Folds of a ticker run in parallel on the rayon pool; their results are
 //! reassembled in year order, so the output never depends on `--jobs`.
 
-use rally_data::{Series, align_asof};
+use rally_data::Series;
 use rally_features::FeatureFrame;
-use rally_model::walkforward::{
-    BarrierRule, TickerInputs, TrainedWindow, WalkForward, assemble, fold_windows, run_fold,
-};
+use rally_model::walkforward::{TickerInputs, TrainedWindow, WalkForward};
 use rally_model::{ClassMetrics, live::train_live};
+use rally_pipeline::PipelineError;
+pub use rally_pipeline::prepared::{Prepared, features_for, walk_forward_par, walk_forward_rule};
 use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest};
 use rayon::prelude::*;
-
-use crate::error::PipelineError;
 
 /// Everything computed for one ticker.
 #[derive(Debug, Clone)]
@@ -45,65 +43,6 @@ impl Analysis {
     pub fn metrics(&self) -> Option<&ClassMetrics> {
         self.wf.metrics.as_ref()
     }
-}
-
-/// Base features of a series with the VIX aligned as-of.
-pub fn features_for(series: &Series, vix: &Series) -> FeatureFrame {
-    let v = align_asof(&series.dates, &vix.dates, &vix.close);
-    FeatureFrame::compute(&series.high, &series.low, &series.close, &series.volume, &v)
-}
-
-/// What every per-ticker job starts from: the base features (VIX aligned)
-/// and the HMM observations. Fails on a series too short to use.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    pub frame: FeatureFrame,
-    pub obs: Vec<[f64; 2]>,
-}
-
-impl Prepared {
-    pub fn new(series: &Series, vix: &Series) -> Result<Prepared, PipelineError> {
-        if series.len() < 2 {
-            return Err(PipelineError::TooShort {
-                ticker: series.ticker.clone(),
-                bars: series.len(),
-            });
-        }
-        Ok(Prepared {
-            frame: features_for(series, vix),
-            obs: rally_hmm::observations(&series.high, &series.low, &series.close),
-        })
-    }
-
-    /// The model's view of `series` (the one this was prepared from).
-    pub fn inputs<'a>(&'a self, series: &'a Series) -> TickerInputs<'a> {
-        TickerInputs {
-            dates: &series.dates,
-            high: &series.high,
-            low: &series.low,
-            close: &series.close,
-            frame: &self.frame,
-            obs: &self.obs,
-        }
-    }
-}
-
-/// Walk-forward with folds in parallel (deterministic order).
-pub fn walk_forward_par(inp: &TickerInputs<'_>) -> Result<WalkForward, PipelineError> {
-    walk_forward_rule(inp, BarrierRule::Auto)
-}
-
-/// Walk-forward under a barrier rule, folds in parallel.
-pub fn walk_forward_rule(
-    inp: &TickerInputs<'_>,
-    rule: BarrierRule,
-) -> Result<WalkForward, PipelineError> {
-    let folds = fold_windows(inp);
-    let results = folds
-        .par_iter()
-        .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi, rule))
-        .collect();
-    Ok(assemble(results)?)
 }
 
 /// Backtest a P(rally) series over a ticker's bars.

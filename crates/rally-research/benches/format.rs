@@ -2,7 +2,7 @@
 //! export writes: prices, features, probabilities, equity.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use rally_pipeline::format::push_g17;
+use rally_research::format::push_g17;
 use std::hint::black_box;
 
 fn values(n: usize) -> Vec<f64> {

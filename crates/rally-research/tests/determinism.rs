@@ -47,7 +47,7 @@ fn run(threads: usize) -> (Files, Files) {
     let out = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     pool.install(|| {
-        rally_pipeline::export::export_all(&src, &tickers, out.path(), &TradeConfig::baseline())
+        rally_research::export::export_all(&src, &tickers, out.path(), &TradeConfig::baseline())
             .unwrap();
         let now = Utc.with_ymd_and_hms(2026, 8, 21, 22, 0, 0).unwrap();
         let data = DataAccess {

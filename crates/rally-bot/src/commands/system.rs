@@ -7,7 +7,7 @@ use rally_notify::embed::{BLUE, Embed, GREEN, RED};
 use rally_text::{dollars, money, percent, signed_money, signed_percent};
 
 use super::{CommandContext, CommandError, CommandResult, check_user};
-use crate::health;
+use rally_pipeline::health;
 
 /// Fields per embed reserved for rows; the last one says how many were cut.
 const MAX_ROWS: usize = 24;
@@ -167,7 +167,7 @@ pub async fn health(ctx: &CommandContext, user: &str) -> CommandResult<Embed> {
     e = e.field("Alert outbox", outbox_text, false);
     Ok(e.footer(format!(
         "Models are stale after {} days; checked {}",
-        crate::retrain::SKIP_FRESH_DAYS,
+        rally_pipeline::models::SKIP_FRESH_DAYS,
         now.format("%Y-%m-%d %H:%M UTC")
     )))
 }

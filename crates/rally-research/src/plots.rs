@@ -4,16 +4,18 @@ use std::path::{Path, PathBuf};
 
 use rally_plot::{ReliabilityPoint, equity_chart, price_chart, reliability_chart};
 
-use crate::error::PipelineError;
+use rally_pipeline::PipelineError;
+
+use crate::ResearchError;
 use crate::sweep::Sweep;
 
-fn plot_err(e: rally_plot::PlotError) -> PipelineError {
-    PipelineError::Plot(e)
+fn plot_err(e: rally_plot::PlotError) -> ResearchError {
+    ResearchError::Plot(e)
 }
 
 /// Charts for every asset of config `k` (when the sweep kept details) and
 /// the portfolio. Returns the files written.
-pub fn write_plots(dir: &Path, s: &Sweep, k: usize) -> Result<Vec<PathBuf>, PipelineError> {
+pub fn write_plots(dir: &Path, s: &Sweep, k: usize) -> Result<Vec<PathBuf>, ResearchError> {
     std::fs::create_dir_all(dir).map_err(|e| PipelineError::io(dir, e))?;
     let cfg = &s.configs[k];
     let mut written = Vec::new();

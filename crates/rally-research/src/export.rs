@@ -14,9 +14,9 @@ use rally_model::walkforward::FEATURE_NAMES;
 use rally_trade::{Backtest, Portfolio};
 use serde_json::{Value, json};
 
-use crate::error::PipelineError;
+use crate::analysis::Analysis;
 use crate::format::{push_date, push_g17};
-use crate::research::Analysis;
+use rally_pipeline::PipelineError;
 
 fn write(path: &Path, text: &[u8]) -> Result<(), PipelineError> {
     // Research output: atomic, but no fsync (it can always be regenerated).
@@ -205,9 +205,9 @@ pub fn export_all(
     tickers: &[String],
     out: &Path,
     cfg: &rally_trade::TradeConfig,
-) -> Result<crate::research::RunReport, PipelineError> {
+) -> Result<crate::analysis::RunReport, PipelineError> {
     std::fs::create_dir_all(out).map_err(|e| PipelineError::io(out, e))?;
-    let (report, equities) = crate::research::analyse_many(source, tickers, cfg, |a| {
+    let (report, equities) = crate::analysis::analyse_many(source, tickers, cfg, |a| {
         write_ticker(out, &a)?;
         Ok(a.backtest.map(|bt| bt.equity).unwrap_or_default())
     })?;

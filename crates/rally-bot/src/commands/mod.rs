@@ -26,7 +26,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rally_store::{Store, StoreError};
 
-use crate::state::StateDir;
+use rally_pipeline::state::StateDir;
 
 pub use journal::{
     EnterArgs, ExitArgs, HistoryArgs, Period, PnlSummary, enter, exit, history, pnl, set_capital,

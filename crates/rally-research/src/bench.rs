@@ -12,12 +12,12 @@ use rally_store::Store;
 use rally_trade::TradeConfig;
 use serde::Serialize;
 
-use crate::data::DataAccess;
-use crate::error::PipelineError;
-use crate::retrain::{RetrainOptions, retrain};
-use crate::scan::{ScanOptions, run_scan};
-use crate::state::StateDir;
 use crate::sweep::sweep;
+use rally_pipeline::PipelineError;
+use rally_pipeline::data::DataAccess;
+use rally_pipeline::retrain::{RetrainOptions, retrain};
+use rally_pipeline::scan::{ScanOptions, run_scan};
+use rally_pipeline::state::StateDir;
 
 /// One measured stage.
 #[derive(Debug, Clone, Serialize)]

@@ -1,0 +1,28 @@
+//! Research runs of the rally detector, linked by the retrainer only:
+//! one ticker end to end ([`analysis`]), the golden-layout export with its
+//! exact `%.17g` writer ([`export`], [`format`]), backtest sweeps over
+//! tickers and configs ([`sweep`]), their charts ([`plots`]), the
+//! universe-scale bench ([`bench`]) and the research reports ([`report`]).
+//!
+//! What it is not: the live system (retrain, scan, health: `rally-pipeline`).
+//! Errors are the application's [`PipelineError`], plus [`ResearchError`]
+//! where a chart is drawn.
+
+pub mod analysis;
+pub mod bench;
+pub mod export;
+pub mod format;
+pub mod plots;
+pub mod report;
+pub mod sweep;
+
+pub use rally_pipeline::PipelineError;
+
+/// An error of a research run that draws charts.
+#[derive(Debug, thiserror::Error)]
+pub enum ResearchError {
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error("plot: {0}")]
+    Plot(rally_plot::PlotError),
+}
