@@ -1,254 +1,30 @@
 //! `scanner`: the daily job. Scores the latest bar of every ticker, advances
 //! the system's positions, records everything in the state store, sends the
 //! alerts. Also `scanner health`, `scanner auto` and `scanner alerts test`.
-//! Thin: arguments, logging, one pipeline call, rendering.
+//! Thin: parse the flags ([`args`]), set up logging and threads, run one
+//! job ([`jobs`]) and exit with its code.
 #![allow(clippy::print_stdout)]
 
+mod args;
+mod jobs;
+
 use anyhow::{Context, Result};
-use chrono::Utc;
-use clap::{Parser, Subcommand};
-use rally_cli::{
-    ConfigArg, DataArgs, DataSetup, JobsArg, TickerArgs, live_tickers, select_tickers,
-};
-use rally_notify::{NotifySettings, build_notifiers, send_test};
-use rally_pipeline::announce::deliver;
-use rally_pipeline::calendar::{Job, job_on};
-use rally_pipeline::retrain::{RetrainOptions, retrain};
-use rally_pipeline::scan::{ScanOptions, run_scan};
+use clap::Parser;
+use rally_cli::JobsArg;
 use rally_pipeline::state::StateDir;
-use rally_pipeline::{health, report};
-use rally_store::Store;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "scanner",
-    version,
-    about = "Daily rally scan: signals, positions, alerts",
-    long_about = "Daily rally scan: signals, positions, alerts.\n\nWithout a subcommand, `scanner [FLAGS]` is `scanner scan [FLAGS]`: the daily job.",
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(flatten)]
-    scan: ScanArgs,
-    #[command(subcommand)]
-    cmd: Option<Cmd>,
-}
-
-#[derive(Debug, Subcommand)]
-enum Cmd {
-    /// The daily scan (the default).
-    Scan(ScanArgs),
-    /// Model freshness, data freshness, state store; exit 1 if anything is
-    /// stale, old, corrupt or unavailable.
-    Health {
-        #[command(flatten)]
-        tickers: TickerArgs,
-        /// Print one JSON document on stdout.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Sunday: retrain; Monday-Friday: scan; Saturday: nothing.
-    Auto(ScanArgs),
-    /// Alert backends.
-    Alerts {
-        #[command(subcommand)]
-        cmd: AlertsCmd,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AlertsCmd {
-    /// Send one test message to every configured backend.
-    Test,
-}
-
-/// `scanner [scan]` (and `scanner auto`).
-#[derive(Debug, Clone, clap::Args)]
-struct ScanArgs {
-    #[command(flatten)]
-    data: DataArgs,
-    #[command(flatten)]
-    config: ConfigArg,
-    #[command(flatten)]
-    jobs: JobsArg,
-    /// Also show open positions (advanced through the trade state machine).
-    #[arg(long)]
-    positions: bool,
-    /// Print one JSON document on stdout (logs go to stderr).
-    #[arg(long)]
-    json: bool,
-    /// Do not send alerts (and record no deliveries).
-    #[arg(long)]
-    no_alerts: bool,
-    /// Run the whole product on the synthetic market in ./demo (no network).
-    #[arg(long)]
-    demo: bool,
-    /// Record a scan older than the newest stored one (refused by default,
-    /// so a late or concurrent run never rewrites newer state).
-    #[arg(long)]
-    backfill: bool,
-}
-
-fn emit_json(v: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(v)?);
-    Ok(())
-}
-
-/// Scan tickers: `--tickers`, `--universe-file`, else whatever the
-/// retrainer trained, else the default basket.
-fn scan_tickers(data: &DataArgs, state: &StateDir) -> Result<Vec<String>> {
-    Ok(select_tickers(
-        &data.tickers,
-        data.universe_file.as_deref(),
-        || live_tickers(state),
-    )?)
-}
-
-async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
-    state.remove_stale_temp_files();
-    let setup = DataSetup::new(&args.data, state)?;
-    let cfg = args.config.resolve()?;
-    let store = Store::open(&state.database_url(true))
-        .await
-        .context("opening the state store")?;
-    let notifiers = if args.no_alerts {
-        Vec::new()
-    } else {
-        build_notifiers(&NotifySettings::from_env()?)?
-    };
-    let tickers = scan_tickers(&args.data, state)?;
-    let opts = ScanOptions {
-        config: cfg,
-        now: setup.now,
-        backends: notifiers.iter().map(|n| n.name().to_owned()).collect(),
-        backfill: args.backfill,
-    };
-    let r = run_scan(state, &store, &setup.access(), &tickers, &opts).await?;
-    deliver(&store, &notifiers).await?;
-    store.close().await;
-    if args.json {
-        emit_json(&r)?;
-    } else {
-        print!("{}", report::scan_text(&r, args.positions));
-    }
-    Ok(if r.scanned == 0 { 1 } else { 0 })
-}
-
-async fn demo(args: &ScanArgs) -> Result<i32> {
-    let state = StateDir::demo();
-    let cfg = args.config.resolve()?;
-    let r = rally_pipeline::demo::run_demo(&state, &cfg).await?;
-    if args.json {
-        emit_json(&r)?;
-    } else {
-        println!(
-            "Demo: replayed {} trading days of the synthetic market into ./demo",
-            r.days.len()
-        );
-        for d in &r.days {
-            println!(
-                "  {}  retrained {:2}  signals {}  closed {}  open {}",
-                d.date, d.retrained, d.signals, d.closed, d.open
-            );
-        }
-        println!();
-        print!("{}", report::scan_text(&r.last, true));
-        println!("\nNext: `dashboard --demo` to browse it, `dashboard --demo --once` to print it.");
-    }
-    Ok(0)
-}
-
-async fn health_cmd(t: &TickerArgs, json: bool, state: &StateDir) -> Result<i32> {
-    let now = t.now.unwrap_or_else(Utc::now);
-    let universe = select_tickers(&t.tickers, t.universe_file.as_deref(), || {
-        live_tickers(state)
-    })?;
-    let store = Store::open(&state.database_url(true)).await;
-    let (store_status, last_scan, dead) = match &store {
-        Ok(s) => (
-            s.ping().await.map_err(|e| e.to_string()),
-            s.last_scan_run().await.ok().flatten(),
-            s.dead_events().await.map(|d| d.len()).unwrap_or(0),
-        ),
-        Err(e) => (Err(e.to_string()), None, 0),
-    };
-    let h = health::check(state, &universe, now)
-        .with_last_scan(last_scan.as_ref().map(|s| s.as_of), now);
-    let store_ok = store_status.is_ok();
-    if json {
-        emit_json(&serde_json::json!({
-            "models": h, "state_store_ok": store_ok,
-            "state_store_error": store_status.as_ref().err(),
-            "last_scan": last_scan, "dead_alerts": dead,
-        }))?;
-    } else {
-        print!("{}", report::health_text(&h));
-        println!(
-            "state store: {}; last scan: {}; dead alerts: {dead}",
-            match &store_status {
-                Ok(()) => "ok".to_owned(),
-                Err(e) => format!("UNAVAILABLE ({e})"),
-            },
-            last_scan
-                .map(|s| s.as_of.to_string())
-                .unwrap_or_else(|| "never".into())
-        );
-    }
-    Ok(if h.is_healthy() && store_ok { 0 } else { 1 })
-}
-
-async fn auto(args: &ScanArgs, state: &StateDir) -> Result<i32> {
-    let now = args.data.now.unwrap_or_else(Utc::now);
-    match job_on(now.date_naive()) {
-        Some(Job::Scan) => scan(args, state).await,
-        Some(Job::Retrain) => {
-            let setup = DataSetup::new(&args.data, state)?;
-            let t = scan_tickers(&args.data, state)?;
-            let opts = RetrainOptions {
-                force: false,
-                walk_forward: false,
-                now,
-            };
-            let r = retrain(state, &setup.access(), &t, &opts, &|_, _, _| {})?;
-            print!("{}", report::retrain_text(&r));
-            Ok(0)
-        }
-        None => {
-            println!("auto: {} — nothing to do", now.format("%A"));
-            Ok(0)
-        }
-    }
-}
-
-async fn alerts_test() -> Result<i32> {
-    let notifiers = build_notifiers(&NotifySettings::from_env()?)?;
-    if notifiers.is_empty() {
-        println!("no alert backend is configured (see .env.example)");
-        return Ok(1);
-    }
-    let mut code = 0;
-    for (name, r) in send_test(&notifiers).await {
-        match r {
-            Ok(()) => println!("{name}: ok"),
-            Err(e) => {
-                code = 1;
-                println!("{name}: failed: {e}");
-            }
-        }
-    }
-    Ok(code)
-}
+use args::{AlertsCmd, Cli, Cmd};
 
 async fn run(cmd: Cmd) -> Result<i32> {
     let state = StateDir::cwd();
     match &cmd {
-        Cmd::Scan(a) if a.demo => demo(a).await,
-        Cmd::Scan(a) => scan(a, &state).await,
-        Cmd::Health { tickers, json } => health_cmd(tickers, *json, &state).await,
-        Cmd::Auto(a) => auto(a, &state).await,
+        Cmd::Scan(a) if a.demo => jobs::demo(a).await,
+        Cmd::Scan(a) => jobs::scan(a, &state).await,
+        Cmd::Health { tickers, json } => jobs::health_cmd(tickers, *json, &state).await,
+        Cmd::Auto(a) => jobs::auto(a, &state).await,
         Cmd::Alerts {
             cmd: AlertsCmd::Test,
-        } => alerts_test().await,
+        } => jobs::alerts_test().await,
     }
 }
 

@@ -1,0 +1,76 @@
+//! The scanner's command line: raw flags as clap parses them. The data,
+//! config and thread flags are the shared ones of `rally-cli`; each
+//! subcommand offers only the flags that mean something for it.
+
+use clap::{Parser, Subcommand};
+use rally_cli::{ConfigArg, DataArgs, JobsArg, TickerArgs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scanner",
+    version,
+    about = "Daily rally scan: signals, positions, alerts",
+    long_about = "Daily rally scan: signals, positions, alerts.\n\nWithout a subcommand, `scanner [FLAGS]` is `scanner scan [FLAGS]`: the daily job.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub scan: ScanArgs,
+    #[command(subcommand)]
+    pub cmd: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// The daily scan (the default).
+    Scan(ScanArgs),
+    /// Model freshness, data freshness, state store; exit 1 if anything is
+    /// stale, old, corrupt or unavailable.
+    Health {
+        #[command(flatten)]
+        tickers: TickerArgs,
+        /// Print one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sunday: retrain; Monday-Friday: scan; Saturday: nothing.
+    Auto(ScanArgs),
+    /// Alert backends.
+    Alerts {
+        #[command(subcommand)]
+        cmd: AlertsCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCmd {
+    /// Send one test message to every configured backend.
+    Test,
+}
+
+/// `scanner [scan]` (and `scanner auto`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub jobs: JobsArg,
+    /// Also show open positions (advanced through the trade state machine).
+    #[arg(long)]
+    pub positions: bool,
+    /// Print one JSON document on stdout (logs go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Do not send alerts (and record no deliveries).
+    #[arg(long)]
+    pub no_alerts: bool,
+    /// Run the whole product on the synthetic market in ./demo (no network).
+    #[arg(long)]
+    pub demo: bool,
+    /// Record a scan older than the newest stored one (refused by default,
+    /// so a late or concurrent run never rewrites newer state).
+    #[arg(long)]
+    pub backfill: bool,
+}
