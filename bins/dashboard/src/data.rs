@@ -14,6 +14,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::{DataError, SourceSpec};
 use rally_pipeline::health::{self, HealthReport};
+use rally_pipeline::scan::ScanSummary;
 use rally_pipeline::state::StateDir;
 use rally_store::{
     ClosedTradeRow, EquitySnapshot, OutboxStatusCount, PositionRow, ScanRun, SignalRow, Store,
@@ -293,108 +294,47 @@ async fn read_store(
     Ok(snap)
 }
 
-/// Reads the scanner's summary JSON leniently: `vix` (number, or an object
-/// with `value`/`close` and `label`), `vix_label`, `breadth` (object of
-/// figures), `watchlist` (array of objects with `ticker`, `p_rally`,
-/// `compression`, `price`). Unknown or malformed parts are skipped.
+/// The dashboard's view of a scan's stored summary — the typed contract
+/// the scanner writes ([`ScanSummary`]). A summary that does not parse is
+/// shown as no market context (and logged), never guessed at.
 pub fn parse_market(json: &str) -> Market {
-    use serde_json::Value;
-    let mut m = Market::default();
-    let Ok(v) = serde_json::from_str::<Value>(json) else {
-        return m;
+    match ScanSummary::from_json(json) {
+        Ok(s) => market_of(&s),
+        Err(e) => {
+            tracing::warn!("the last scan's summary is unreadable: {e}");
+            Market::default()
+        }
+    }
+}
+
+/// Breadth and watchlist of a summary as the panels show them.
+pub fn market_of(s: &ScanSummary) -> Market {
+    let b = &s.breadth;
+    let share = |x: Option<f64>| x.map_or_else(|| "n/a".to_owned(), |v| rally_text::percent(v, 0));
+    let crosses = if b.golden_crosses.is_empty() {
+        "none".to_owned()
+    } else {
+        b.golden_crosses.join(" ")
     };
-    match v.get("vix") {
-        Some(Value::Number(n)) => m.vix = n.as_f64(),
-        Some(Value::Object(o)) => {
-            m.vix = ["value", "close", "last"]
-                .iter()
-                .find_map(|k| o.get(*k).and_then(Value::as_f64));
-            m.vix_label = o.get("label").and_then(Value::as_str).map(str::to_owned);
-        }
-        _ => {}
+    Market {
+        vix: s.vix.or(b.vix),
+        vix_label: s.vix_label.clone().or_else(|| b.vix_label.clone()),
+        breadth: vec![
+            ("above SMA50".to_owned(), share(b.above_sma50)),
+            ("above SMA200".to_owned(), share(b.above_sma200)),
+            ("golden crosses".to_owned(), crosses),
+        ],
+        watchlist: s
+            .watchlist
+            .iter()
+            .map(|w| WatchItem {
+                ticker: w.ticker.clone(),
+                p_rally: Some(w.p_rally),
+                compression: Some(w.compression),
+                price: Some(w.close),
+            })
+            .collect(),
     }
-    if let Some(l) = v.get("vix_label").and_then(Value::as_str) {
-        m.vix_label = Some(l.to_owned());
-    }
-    if let Some(Value::Object(b)) = v.get("breadth") {
-        // The scanner's figures first, in a reading order, then anything new.
-        const KNOWN: [(&str, &str); 4] = [
-            ("n", "scanned"),
-            ("above_sma50", "above SMA50"),
-            ("above_sma200", "above SMA200"),
-            ("golden_crosses", "golden crosses"),
-        ];
-        let mut keys: Vec<&String> = b.keys().collect();
-        keys.sort_by_key(|k| {
-            KNOWN
-                .iter()
-                .position(|(n, _)| n == k)
-                .unwrap_or(KNOWN.len())
-        });
-        if m.vix.is_none() {
-            m.vix = b.get("vix").and_then(Value::as_f64);
-        }
-        if m.vix_label.is_none() {
-            m.vix_label = b
-                .get("vix_label")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-        }
-        for k in keys {
-            // `n` repeats the scan row's ticker count; VIX is shown on its own.
-            if k == "n" || k == "vix" || k == "vix_label" {
-                continue;
-            }
-            let Some(val) = b.get(k) else { continue };
-            let label = KNOWN
-                .iter()
-                .find(|(n, _)| n == k)
-                .map_or_else(|| k.replace('_', " "), |(_, l)| (*l).to_owned());
-            let text = match val {
-                Value::Number(n) => {
-                    let x = n.as_f64().unwrap_or(f64::NAN);
-                    let share = k.contains("pct") || k.contains("share") || k.contains("above");
-                    if n.is_f64() && share && (0.0..=1.0).contains(&x) {
-                        rally_text::percent(x, 0)
-                    } else if n.is_f64() {
-                        format!("{x:.2}")
-                    } else {
-                        n.to_string()
-                    }
-                }
-                Value::String(s) => s.clone(),
-                Value::Array(a) => {
-                    let items: Vec<String> = a
-                        .iter()
-                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
-                        .collect();
-                    if items.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        items.join(" ")
-                    }
-                }
-                Value::Null => "n/a".to_owned(),
-                other => other.to_string(),
-            };
-            m.breadth.push((label, text));
-        }
-    }
-    if let Some(Value::Array(w)) = v.get("watchlist") {
-        for item in w {
-            let Some(ticker) = item.get("ticker").and_then(Value::as_str) else {
-                continue;
-            };
-            let num = |k: &str| item.get(k).and_then(Value::as_f64);
-            m.watchlist.push(WatchItem {
-                ticker: ticker.to_owned(),
-                p_rally: num("p_rally").or_else(|| num("p")),
-                compression: num("compression"),
-                price: num("price").or_else(|| num("close")),
-            });
-        }
-    }
-    m
 }
 
 /// Fetches the latest close of each ticker through the data source, on its
@@ -569,9 +509,11 @@ mod tests {
     }
 
     #[test]
-    fn market_summary_is_read_leniently() {
+    fn market_summary_is_the_scanners_typed_summary() {
+        // What the scanner writes today, and what an older scanner wrote
+        // (no watchlist): both read through the one type.
         let m = parse_market(
-            r#"{"vix":18.5,"vix_label":"normal","breadth":{"above_sma50":0.62,"above_sma200":null,"golden_crosses":["AAPL"],"n":40,"vix":18.5,"vix_label":"normal","new_thing":1.5}}"#,
+            r#"{"vix":18.5,"vix_label":"normal","breadth":{"above_sma50":0.62,"above_sma200":null,"golden_crosses":["AAPL"],"n":40,"vix":18.5,"vix_label":"normal"},"watchlist":[{"ticker":"NFLX","date":"2026-08-21","p_rally":0.583,"compression":0.41,"close":612.5}]}"#,
         );
         assert_eq!(m.vix, Some(18.5));
         assert_eq!(m.vix_label.as_deref(), Some("normal"));
@@ -579,14 +521,35 @@ mod tests {
             ("above SMA50", "62%"),
             ("above SMA200", "n/a"),
             ("golden crosses", "AAPL"),
-            ("new thing", "1.50"),
         ]
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
         assert_eq!(m.breadth, want);
-        let m = parse_market(r#"{"vix":{"value":31.2,"label":"fear"}}"#);
-        assert_eq!((m.vix, m.vix_label.as_deref()), (Some(31.2), Some("fear")));
+        assert_eq!(m.watchlist.len(), 1);
+        assert_eq!(m.watchlist[0].price, Some(612.5));
+        let old = parse_market(r#"{"vix":12.0,"vix_label":"calm","breadth":{"n":3}}"#);
+        assert_eq!((old.vix, old.watchlist.len()), (Some(12.0), 0));
         assert_eq!(parse_market("not json"), Market::default());
+    }
+
+    #[test]
+    fn what_the_scanner_writes_is_what_the_dashboard_reads() {
+        let written = ScanSummary {
+            vix: Some(21.0),
+            vix_label: Some("elevated".into()),
+            breadth: rally_pipeline::scan::Breadth {
+                n: 2,
+                above_sma50: Some(0.5),
+                above_sma200: Some(1.0),
+                golden_crosses: vec!["SPY".into()],
+                vix: Some(21.0),
+                vix_label: Some("elevated".into()),
+            },
+            watchlist: Vec::new(),
+        };
+        let json = serde_json::to_string(&written).unwrap_or_default();
+        assert_eq!(parse_market(&json), market_of(&written));
+        assert_eq!(market_of(&written).breadth[1].1, "100%");
     }
 }
