@@ -5,22 +5,20 @@
 #![allow(clippy::print_stdout)]
 
 use std::io::{IsTerminal as _, Write as _};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use crossterm::event::{self, Event};
-use dashboard::app::{Action, App};
-use dashboard::data::{self, Live, LoadOptions, Snapshot};
-use dashboard::ui;
+use dashboard::data::{self, LoadOptions, Snapshot};
 use rally_data::SourceSpec;
 use rally_pipeline::state::StateDir;
 
 /// Terminal dashboard of the rally detector.
+mod terminal;
+
 #[derive(Debug, Parser)]
 #[command(version, about)]
-struct Args {
+pub(crate) struct Args {
     /// Fetch the latest prices of the open positions from the data source.
     #[arg(long)]
     live: bool,
@@ -82,11 +80,11 @@ fn run() -> anyhow::Result<()> {
         once(&args, &opts, spec)
     } else {
         // No console logging under the full-screen UI: it would garble it.
-        interactive(&args, &opts, spec)
+        terminal::interactive(&args, &opts, spec)
     }
 }
 
-fn position_tickers(s: &Snapshot) -> Vec<String> {
+pub(crate) fn position_tickers(s: &Snapshot) -> Vec<String> {
     s.positions.iter().map(|p| p.ticker.clone()).collect()
 }
 
@@ -108,93 +106,4 @@ fn once(args: &Args, opts: &LoadOptions, spec: SourceSpec) -> anyhow::Result<()>
         .and_then(|()| out.flush())
         .context("cannot write to stdout")?;
     Ok(())
-}
-
-fn interactive(args: &Args, opts: &LoadOptions, spec: SourceSpec) -> anyhow::Result<()> {
-    if !std::io::stdout().is_terminal() {
-        anyhow::bail!("stdout is not a terminal; use --once to print one frame");
-    }
-    // Load before taking over the terminal, so a failure prints cleanly.
-    let snapshot = data::load(opts)?;
-    let mut app = App::new(snapshot);
-    let mut live_rx = None;
-    if args.live {
-        live_rx = Some(data::spawn_live_fetch(
-            spec.clone(),
-            position_tickers(&app.snapshot),
-        ));
-        app.snapshot.live = Live::Fetching {
-            since: chrono::Utc::now(),
-        };
-    }
-
-    // Raw mode + alternate screen, and a panic hook that restores both
-    // before the panic message is printed.
-    let mut terminal = ratatui::try_init().context("cannot initialise the terminal")?;
-    let result = event_loop(&mut terminal, &mut app, args, opts, &spec, &mut live_rx);
-    ratatui::restore();
-    result
-}
-
-fn event_loop(
-    terminal: &mut ratatui::DefaultTerminal,
-    app: &mut App,
-    args: &Args,
-    opts: &LoadOptions,
-    spec: &SourceSpec,
-    live_rx: &mut Option<mpsc::Receiver<Live>>,
-) -> anyhow::Result<()> {
-    loop {
-        if let Some(rx) = live_rx.as_ref() {
-            match rx.try_recv() {
-                Ok(live) => {
-                    app.snapshot.live = live;
-                    *live_rx = None;
-                }
-                Err(mpsc::TryRecvError::Empty) => {}
-                Err(mpsc::TryRecvError::Disconnected) => {
-                    app.snapshot.live = Live::Offline {
-                        reason: "the fetch stopped".into(),
-                        at: chrono::Utc::now(),
-                    };
-                    *live_rx = None;
-                }
-            }
-        }
-        terminal.draw(|f| ui::draw(f, app))?;
-        // Test hook of the end-to-end check: the terminal must be restored
-        // even when the UI panics.
-        if std::env::var_os("DASHBOARD_TEST_PANIC").is_some() {
-            panic!("test panic requested by DASHBOARD_TEST_PANIC");
-        }
-        if !event::poll(Duration::from_millis(250))? {
-            continue;
-        }
-        let action = match event::read()? {
-            Event::Key(k) => app.on_key(k),
-            _ => Action::None,
-        };
-        match action {
-            Action::Quit => return Ok(()),
-            Action::None => {}
-            Action::Reload => match data::load(opts) {
-                Ok(mut snap) => {
-                    // Keep the quotes we have; refresh them in the background.
-                    snap.live = app.snapshot.live.clone();
-                    if args.live && live_rx.is_none() {
-                        *live_rx = Some(data::spawn_live_fetch(
-                            spec.clone(),
-                            position_tickers(&snap),
-                        ));
-                    }
-                    app.set_snapshot(snap);
-                    app.status = Some(format!(
-                        "reloaded {}",
-                        app.snapshot.loaded_at.format("%H:%M:%S UTC")
-                    ));
-                }
-                Err(e) => app.status = Some(format!("reload failed: {e:#}")),
-            },
-        }
-    }
 }
