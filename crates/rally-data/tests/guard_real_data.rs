@@ -74,7 +74,7 @@ fn shared_market_data_passes_unchanged() {
 }
 
 #[test]
-fn doge_usd_2014_to_2021_passes_unchanged() {
+fn doge_usd_2020_to_2021_passes_unchanged() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/DOGE-USD.csv");
     let (s, report) = load(&path);
     assert_eq!(report.bad_price, 4, "the file's four null rows");
