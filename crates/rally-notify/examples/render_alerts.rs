@@ -4,10 +4,10 @@
 
 use rally_notify::embed::embeds_for;
 use rally_notify::render::email::plain_text;
-use rally_notify::{Event, SignalAlert};
+use rally_notify::{EntrySignal, Event};
 
 fn main() {
-    let signals = Event::Signals(vec![SignalAlert {
+    let signals = Event::Signals(vec![EntrySignal {
         ticker: "AMZN".into(),
         p_rally: 0.833,
         compression: 0.647,

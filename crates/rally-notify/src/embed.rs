@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::event::{Event, SignalAlert};
+use rally_trade::EntrySignal;
+
+use crate::event::Event;
 
 /// Green: signals, winning exits.
 pub const GREEN: u32 = 0x2E_CC_71;
@@ -153,7 +155,7 @@ fn signed_pct_of_percent(x: f64) -> String {
 }
 
 /// One embed per signal (green): P(rally), compression, price, stop, target, size.
-pub fn signal_embeds(signals: &[SignalAlert]) -> Vec<Embed> {
+pub fn signal_embeds(signals: &[EntrySignal]) -> Vec<Embed> {
     let n = signals.len();
     signals
         .iter()
@@ -408,7 +410,7 @@ mod tests {
         };
         let e = &embeds_for(&with_auc)[0];
         assert_eq!(e.fields[6].value, "0.612");
-        let s = SignalAlert {
+        let s = EntrySignal {
             ticker: "X".into(),
             p_rally: 0.7,
             compression: 0.1,
@@ -462,7 +464,7 @@ mod tests {
 
     #[test]
     fn event_json_round_trip() {
-        let e = Event::Signals(vec![SignalAlert {
+        let e = Event::Signals(vec![EntrySignal {
             ticker: "X".into(),
             p_rally: 0.7,
             compression: 0.1,

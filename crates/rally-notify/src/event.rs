@@ -2,33 +2,15 @@
 //! outbox as JSON (`payload_json`).
 
 use rally_store::NewOutboxEvent;
+use rally_trade::EntrySignal;
 use serde::{Deserialize, Serialize};
-
-/// One new entry signal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignalAlert {
-    /// Ticker symbol.
-    pub ticker: String,
-    /// Calibrated P(rally), 0..1.
-    pub p_rally: f64,
-    /// Compression measure at the signal.
-    pub compression: f64,
-    /// Signal price.
-    pub price: f64,
-    /// Stop price.
-    pub stop: f64,
-    /// Target price.
-    pub target: f64,
-    /// Suggested size as a fraction of equity, 0..1.
-    pub size: f64,
-}
 
 /// An alert event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 pub enum Event {
     /// New entry signals of a scan.
-    Signals(Vec<SignalAlert>),
+    Signals(Vec<EntrySignal>),
     /// A system position was closed.
     Exit {
         /// Ticker symbol.

@@ -40,7 +40,8 @@ pub use delivery::{
     DeliveryFailure, DeliveryPolicy, DeliveryReport, deliver_outbox, enqueue, send_test,
 };
 pub use error::{ErrorClass, NotifyError, SendError};
-pub use event::{Event, SignalAlert};
+pub use event::Event;
+pub use rally_trade::EntrySignal;
 pub use secret::{Redactor, Secret, redact};
 pub use settings::{
     DEFAULT_DISCORD_API_BASE, DEFAULT_TELEGRAM_API_URL, DiscordSettings, EmailSettings,

@@ -14,7 +14,7 @@ const TELEGRAM_TOKEN: &str = "123456:telegram-secret-BBB222";
 fn signals(n: usize) -> Event {
     Event::Signals(
         (0..n)
-            .map(|i| SignalAlert {
+            .map(|i| EntrySignal {
                 ticker: format!("T{i:03}"),
                 p_rally: 0.6 + (i % 10) as f64 * 0.01,
                 compression: 0.05,

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 fn signals(n: usize, tag: &str) -> Event {
     Event::Signals(
         (0..n)
-            .map(|i| SignalAlert {
+            .map(|i| EntrySignal {
                 ticker: format!("{tag}{i:02}"),
                 p_rally: 0.6,
                 compression: 0.04,

@@ -108,6 +108,58 @@ pub struct SignalRow {
     pub size: f64,
 }
 
+impl ClosedTradeRow {
+    /// The journal row of a trade the state machine closed.
+    pub fn from_trade(ticker: &str, t: &rally_trade::ClosedTrade) -> ClosedTradeRow {
+        ClosedTradeRow {
+            ticker: ticker.to_owned(),
+            signal_date: t.signal_date,
+            entry_date: t.entry_date,
+            exit_date: t.exit_date,
+            entry_fill: t.entry_fill,
+            exit_price: t.exit_price,
+            stop: t.stop,
+            target: t.target,
+            size: t.size,
+            shares: t.shares,
+            p_rally: t.p_rally,
+            reason: t.reason.to_string(),
+            bars_held: i64::from(t.bars_held),
+            trade_return: t.ret,
+            pnl: t.proceeds - t.shares * t.entry_fill,
+        }
+    }
+}
+
+impl SignalRow {
+    /// The stored row of a scan's signal.
+    pub fn new(as_of: NaiveDate, s: &rally_trade::EntrySignal) -> SignalRow {
+        SignalRow {
+            as_of,
+            ticker: s.ticker.clone(),
+            p_rally: s.p_rally,
+            compression: s.compression,
+            price: s.price,
+            stop: s.stop,
+            target: s.target,
+            size: s.size,
+        }
+    }
+
+    /// The signal this row records.
+    pub fn signal(&self) -> rally_trade::EntrySignal {
+        rally_trade::EntrySignal {
+            ticker: self.ticker.clone(),
+            p_rally: self.p_rally,
+            compression: self.compression,
+            price: self.price,
+            stop: self.stop,
+            target: self.target,
+            size: self.size,
+        }
+    }
+}
+
 /// One committed scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ScanRun {

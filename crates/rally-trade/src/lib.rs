@@ -13,6 +13,7 @@
 //! - [`equity`](mod@equity): [`EquityPoint`], the curve both of them read.
 //! - [`metrics`](mod@metrics): [`PerfMetrics`], [`SeriesMetrics`].
 //! - [`portfolio`](mod@portfolio): [`portfolio()`](fn@portfolio) of equal-capital sleeves.
+//! - [`published`](mod@published): [`EntrySignal`], the signal as scans, alerts and the store carry it.
 
 pub mod backtest;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod equity;
 pub mod machine;
 pub mod metrics;
 pub mod portfolio;
+pub mod published;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +35,7 @@ pub use machine::{
 };
 pub use metrics::{PerfMetrics, SeriesMetrics};
 pub use portfolio::{Portfolio, PortfolioPoint, portfolio};
+pub use published::EntrySignal;
 
 /// Errors of the trading layer.
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -4,7 +4,7 @@
 use rally_store::{CommitOutcome, ScanCommit, SignalRow, Store};
 
 use super::plan::{Plan, position_out};
-use super::{Attempt, ScanOptions, ScanReport, SignalOut};
+use super::{Attempt, ScanOptions, ScanReport};
 use crate::error::PipelineError;
 use crate::state::StateDir;
 
@@ -33,16 +33,7 @@ pub(super) async fn commit(
         signals: report
             .signals
             .iter()
-            .map(|s| SignalRow {
-                as_of,
-                ticker: s.ticker.clone(),
-                p_rally: s.p_rally,
-                compression: s.compression,
-                price: s.price,
-                stop: s.stop,
-                target: s.target,
-                size: s.size,
-            })
+            .map(|s| SignalRow::new(as_of, s))
             .collect(),
         events: plan.events,
         summary_json: Some(
@@ -74,15 +65,7 @@ pub(super) async fn commit(
             .signals_on(as_of)
             .await?
             .into_iter()
-            .map(|r| SignalOut {
-                ticker: r.ticker,
-                p_rally: r.p_rally,
-                compression: r.compression,
-                price: r.price,
-                stop: r.stop,
-                target: r.target,
-                size: r.size,
-            })
+            .map(|r| r.signal())
             .collect();
         report.equity = store
             .equity_history(None)

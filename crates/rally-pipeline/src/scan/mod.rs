@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::Series;
-use rally_store::{EquitySnapshot, PositionRow, Store};
-use rally_trade::TradeConfig;
+use rally_store::{ClosedTradeRow, EquitySnapshot, PositionRow, Store};
+use rally_trade::{EntrySignal, TradeConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataAccess;
@@ -65,18 +65,6 @@ pub struct RankRow {
     pub close: f64,
 }
 
-/// A new entry signal.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SignalOut {
-    pub ticker: String,
-    pub p_rally: f64,
-    pub compression: f64,
-    pub price: f64,
-    pub stop: f64,
-    pub target: f64,
-    pub size: f64,
-}
-
 /// An open (or pending) system position after the scan.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PositionOut {
@@ -109,6 +97,23 @@ pub struct ClosedOut {
     #[serde(rename = "return")]
     pub ret: f64,
     pub pnl: f64,
+}
+
+impl From<&ClosedTradeRow> for ClosedOut {
+    fn from(r: &ClosedTradeRow) -> ClosedOut {
+        ClosedOut {
+            ticker: r.ticker.clone(),
+            signal_date: r.signal_date,
+            entry_date: r.entry_date,
+            exit_date: r.exit_date,
+            entry_fill: r.entry_fill,
+            exit_price: r.exit_price,
+            reason: r.reason.clone(),
+            bars_held: u32::try_from(r.bars_held).unwrap_or(0),
+            ret: r.trade_return,
+            pnl: r.pnl,
+        }
+    }
 }
 
 /// Market breadth over the scanned universe (METHOD §9).
@@ -146,7 +151,7 @@ pub struct ScanReport {
     pub committed: bool,
     pub scanned: usize,
     pub breadth: Breadth,
-    pub signals: Vec<SignalOut>,
+    pub signals: Vec<EntrySignal>,
     pub watchlist: Vec<RankRow>,
     pub ranking: Vec<RankRow>,
     pub positions: Vec<PositionOut>,
@@ -208,9 +213,10 @@ impl std::fmt::Display for ScanStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct ScanSummary {
+    // Alphabetical: the order the stored text always had.
+    pub breadth: Breadth,
     pub vix: Option<f64>,
     pub vix_label: Option<String>,
-    pub breadth: Breadth,
     pub watchlist: Vec<RankRow>,
 }
 

@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use rally_data::{Series, VIX_TICKER};
-use rally_notify::{Event, SignalAlert};
+use rally_notify::Event;
 use rally_store::{ClosedTradeRow, EquitySnapshot, NewOutboxEvent, PositionRow};
+use rally_trade::EntrySignal;
 use rally_trade::machine::P_TOLERANCE;
-use rally_trade::{BarInput, Book, ClosedTrade, Event as TradeEvent, TradeState, step};
+use rally_trade::{BarInput, Book, Event as TradeEvent, TradeState, step};
 
 use super::score::{Scored, breadth};
 use super::{
     ClosedOut, FRESH_DATA_DAYS, PositionOut, Problem, RankRow, SYSTEM_CAPITAL, ScanOptions,
-    ScanReport, ScanStatus, ScanSummary, SignalOut, WATCH_P,
+    ScanReport, ScanStatus, ScanSummary, WATCH_P,
 };
 use crate::error::PipelineError;
 
@@ -144,7 +145,7 @@ pub(super) fn plan(
             for ev in out.events {
                 match ev {
                     TradeEvent::Exit(t) => {
-                        let row = closed_row(&s.ticker, &t);
+                        let row = ClosedTradeRow::from_trade(&s.ticker, &t);
                         let alert = Event::Exit {
                             ticker: s.ticker.clone(),
                             reason: row.reason.clone(),
@@ -160,7 +161,7 @@ pub(super) fn plan(
                         );
                         closed_rows.push(row);
                     }
-                    TradeEvent::Signal(sig) => report.signals.push(SignalOut {
+                    TradeEvent::Signal(sig) => report.signals.push(EntrySignal {
                         ticker: s.ticker.clone(),
                         p_rally: sig.p,
                         compression: bar.compression,
@@ -195,21 +196,8 @@ pub(super) fn plan(
             .then(a.ticker.cmp(&b.ticker))
     });
     if !report.signals.is_empty() {
-        let alerts = report
-            .signals
-            .iter()
-            .map(|s| SignalAlert {
-                ticker: s.ticker.clone(),
-                p_rally: s.p_rally,
-                compression: s.compression,
-                price: s.price,
-                stop: s.stop,
-                target: s.target,
-                size: s.size,
-            })
-            .collect();
         events.push(
-            Event::Signals(alerts)
+            Event::Signals(report.signals.clone())
                 .to_outbox(format!("signals:{as_of}"))
                 .map_err(PipelineError::json("the signal alert"))?,
         );
@@ -236,21 +224,7 @@ pub(super) fn plan(
             .count() as i64,
     };
     report.positions = positions.values().map(position_out).collect();
-    report.closed = closed_rows
-        .iter()
-        .map(|r| ClosedOut {
-            ticker: r.ticker.clone(),
-            signal_date: r.signal_date,
-            entry_date: r.entry_date,
-            exit_date: r.exit_date,
-            entry_fill: r.entry_fill,
-            exit_price: r.exit_price,
-            reason: r.reason.clone(),
-            bars_held: u32::try_from(r.bars_held).unwrap_or(0),
-            ret: r.trade_return,
-            pnl: r.pnl,
-        })
-        .collect();
+    report.closed = closed_rows.iter().map(ClosedOut::from).collect();
     report.equity = Some(snapshot.clone());
     let summary = ScanSummary {
         vix: report.breadth.vix,
@@ -351,25 +325,5 @@ pub(super) fn position_out(row: &PositionRow) -> PositionOut {
         target: row.target,
         size: row.size,
         bars_held: u32::try_from(row.bars_held).unwrap_or(0),
-    }
-}
-
-fn closed_row(ticker: &str, t: &ClosedTrade) -> ClosedTradeRow {
-    ClosedTradeRow {
-        ticker: ticker.to_owned(),
-        signal_date: t.signal_date,
-        entry_date: t.entry_date,
-        exit_date: t.exit_date,
-        entry_fill: t.entry_fill,
-        exit_price: t.exit_price,
-        stop: t.stop,
-        target: t.target,
-        size: t.size,
-        shares: t.shares,
-        p_rally: t.p_rally,
-        reason: t.reason.to_string(),
-        bars_held: i64::from(t.bars_held),
-        trade_return: t.ret,
-        pnl: t.proceeds - t.shares * t.entry_fill,
     }
 }
