@@ -37,7 +37,8 @@ pub(super) async fn commit(
             .collect(),
         events: plan.events,
         summary_json: Some(
-            serde_json::to_string(&plan.summary)
+            plan.summary
+                .to_json()
                 .map_err(PipelineError::json("the scan summary"))?,
         ),
         backends: opts.backends.clone(),

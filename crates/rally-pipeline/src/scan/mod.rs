@@ -213,14 +213,19 @@ impl std::fmt::Display for ScanStatus {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct ScanSummary {
-    // Alphabetical: the order the stored text always had.
-    pub breadth: Breadth,
     pub vix: Option<f64>,
     pub vix_label: Option<String>,
+    pub breadth: Breadth,
     pub watchlist: Vec<RankRow>,
 }
 
 impl ScanSummary {
+    /// The stored text: keys sorted at every level, as stored summaries
+    /// have always been written (byte-identical across versions).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_value(self).and_then(|v| serde_json::to_string(&v))
+    }
+
     /// Reads a stored summary.
     pub fn from_json(text: &str) -> Result<ScanSummary, serde_json::Error> {
         serde_json::from_str(text)
