@@ -42,11 +42,13 @@ fn section(toml: &str, name: &str) -> BTreeMap<String, String> {
             inside = t == format!("[{name}]");
             continue;
         }
-        if inside && !t.is_empty() && !t.starts_with('#') {
-            if let Some((k, _)) = t.split_once('=') {
-                let k = k.trim().split('.').next().unwrap_or("").trim().to_owned();
-                out.insert(k, t.to_owned());
-            }
+        if inside
+            && !t.is_empty()
+            && !t.starts_with('#')
+            && let Some((k, _)) = t.split_once('=')
+        {
+            let k = k.trim().split('.').next().unwrap_or("").trim().to_owned();
+            out.insert(k, t.to_owned());
         }
     }
     out

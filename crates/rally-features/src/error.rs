@@ -1,7 +1,7 @@
 //! Why a row's base features are undefined, in words a user can act on
 //! ([`crate::FeatureFrame::check_row`]).
 
-use crate::frame::{ATR_PERIOD, WARM_UP_ROWS};
+use crate::params::{ATR_PERIOD, WARM_UP_ROWS};
 
 /// Why the ten base features of a row are not all finite.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

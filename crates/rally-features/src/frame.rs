@@ -23,20 +23,10 @@ pub const BASE_FEATURES: [&str; N_BASE] = [
     "vix",
 ];
 
-/// METHOD §3 parameters.
-pub const ATR_PERIOD: usize = 20;
-pub const BB_PERIOD: usize = 20;
-pub const RV_PERIOD: usize = 20;
-pub const PERCENTILE_WINDOW: usize = 252;
-pub const RANGE_PERIOD: usize = 40;
-pub const TRAP_RANGE_PERIOD: usize = 20;
-pub const TRAP_LOOKFORWARD: usize = 5;
-pub const RV_TRAP_PERCENTILE: f64 = 0.70;
-
-/// Rows `0..WARM_UP_ROWS` never have all ten features: the RV percentile
-/// needs `PERCENTILE_WINDOW` RV values, the first of which needs
-/// `RV_PERIOD` log returns after the first close.
-pub const WARM_UP_ROWS: usize = RV_PERIOD + PERCENTILE_WINDOW - 1;
+pub use crate::params::{
+    ATR_PERIOD, BB_PERIOD, PERCENTILE_WINDOW, RANGE_PERIOD, RV_PERIOD, RV_TRAP_PERCENTILE,
+    TRAP_LOOKFORWARD, TRAP_RANGE_PERIOD, WARM_UP_ROWS,
+};
 
 /// What each base feature is computed from, in words (for
 /// [`FeatureError::NonFinite`]), in [`BASE_FEATURES`] order.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod frame;
 pub mod indicators;
 pub mod label;
+pub mod params;
 pub mod pctrank;
 
 pub use error::FeatureError;

@@ -4,7 +4,7 @@
 //! Error texts come from places we do not control: HTTP error bodies (an
 //! Express or Spring server quotes the request path and query), library
 //! errors that print the request URL, SMTP replies. So rather than trusting
-//! each of them, [`Redactor::from_settings`] collects every secret-bearing
+//! each of them, `NotifySettings::redactor` collects every secret-bearing
 //! fragment of the configuration (tokens, passwords, the user-info, path,
 //! query and fragment of configured URLs) in the spellings they travel in
 //! (raw, percent- and form-encoded, decoded, JSON-escaped, Base64 of the
@@ -17,14 +17,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 use crate::error::SendError;
-use crate::settings::NotifySettings;
 
 /// What replaces a secret in a text.
-const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Shortest secret value redacted: very short values would redact innocent
 /// text, and real tokens and passwords are longer.
-const MIN_SECRET_LEN: usize = 4;
+pub(crate) const MIN_SECRET_LEN: usize = 4;
 
 /// Shortest URL part (path segment, query value, user name) redacted. URL
 /// parts are not all secret (`/api/v10`, `?v=1`), but the secret ones are
@@ -94,37 +93,6 @@ impl fmt::Debug for Redactor {
 }
 
 impl Redactor {
-    /// Collects the secrets of every configured backend: the Discord and
-    /// Telegram bot tokens, the SMTP password (and its SMTP AUTH forms), and
-    /// the user-info, path segments, query and fragment of every configured
-    /// URL (webhook, Discord API base, Telegram API URL).
-    pub fn from_settings(s: &NotifySettings) -> Self {
-        let mut r = Redactor::default();
-        if let Some(d) = &s.discord {
-            r.add_token(d.token.expose());
-            r.add_url(&d.api_base);
-        }
-        if let Some(t) = &s.telegram {
-            r.add_token(t.token.expose());
-            r.add_url(&t.api_url);
-        }
-        if let Some(e) = &s.email
-            && let Some(pw) = &e.password
-        {
-            r.add_secret(pw.expose(), MIN_SECRET_LEN);
-            // What AUTH PLAIN and AUTH LOGIN put on the wire, should a
-            // server quote it back.
-            let user = e.user.as_deref().unwrap_or_default();
-            r.add_raw(BASE64.encode(format!("\0{user}\0{}", pw.expose())));
-            r.add_raw(BASE64.encode(pw.expose()));
-        }
-        if let Some(w) = &s.webhook {
-            r.add_secret(w.url.expose(), MIN_SECRET_LEN);
-            r.add_url(w.url.expose());
-        }
-        r
-    }
-
     /// `text` with every secret fragment replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
@@ -145,7 +113,7 @@ impl Redactor {
 
     /// A bot token, and its secret tail on its own (Telegram `id:SECRET`,
     /// Discord `id.time.HMAC`): the id in front is public.
-    fn add_token(&mut self, token: &str) {
+    pub(crate) fn add_token(&mut self, token: &str) {
         self.add_secret(token, MIN_SECRET_LEN);
         if let Some((_, tail)) = token.rsplit_once([':', '.']) {
             self.add_secret(tail, MIN_URL_PART_LEN);
@@ -153,7 +121,7 @@ impl Redactor {
     }
 
     /// The secret parts of a URL. An unparsable URL is redacted whole.
-    fn add_url(&mut self, url: &str) {
+    pub(crate) fn add_url(&mut self, url: &str) {
         let Ok(u) = url::Url::parse(url) else {
             self.add_secret(url, MIN_SECRET_LEN);
             return;
@@ -182,7 +150,7 @@ impl Redactor {
 
     /// A secret in every spelling it may travel in: as is, percent-decoded,
     /// percent-encoded (either hex case), form-encoded and JSON-escaped.
-    fn add_secret(&mut self, value: &str, min_len: usize) {
+    pub(crate) fn add_secret(&mut self, value: &str, min_len: usize) {
         if value.len() < min_len {
             return;
         }
@@ -202,7 +170,7 @@ impl Redactor {
         }
     }
 
-    fn add_raw(&mut self, fragment: String) {
+    pub(crate) fn add_raw(&mut self, fragment: String) {
         if fragment.is_empty() || self.fragments.contains(&fragment) {
             return;
         }
@@ -233,91 +201,4 @@ fn lower_percent_hex(s: &str) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::settings::{EmailSettings, SmtpTls, TelegramSettings, WebhookSettings};
-    use std::time::Duration;
-
-    fn settings() -> NotifySettings {
-        NotifySettings {
-            telegram: Some(TelegramSettings {
-                token: Secret::new("123456:tg-tail-SECRET"),
-                chat_id: "1".into(),
-                api_url: "https://api.telegram.org".into(),
-                min_interval: Duration::ZERO,
-            }),
-            email: Some(EmailSettings {
-                host: "smtp.example.com".into(),
-                port: 465,
-                user: Some("me@example.com".into()),
-                password: Some(Secret::new("pa ss:SECRET")),
-                tls: SmtpTls::Tls,
-                from: "me@example.com".into(),
-                to: vec!["you@example.com".into()],
-            }),
-            webhook: Some(WebhookSettings {
-                url: Secret::new(
-                    "https://bob:pw-SECRET@hooks.example.com/services/T0001/hook-SECRET%2Bx?sig=q-SECRET&v=1#frag-SECRET",
-                ),
-            }),
-            ..NotifySettings::default()
-        }
-    }
-
-    #[test]
-    fn every_spelling_of_every_url_part_is_redacted() {
-        let r = Redactor::from_settings(&settings());
-        for leak in [
-            "POST /services/T0001/hook-SECRET%2Bx?sig=q-SECRET&v=1",
-            "path /services/T0001/hook-SECRET+x (decoded)",
-            "path %2Fservices%2FT0001%2Fhook-SECRET%252Bx (encoded again)",
-            "sig=q-SECRET",
-            "#frag-SECRET",
-            "user pw-SECRET",
-            "Authorization: Basic Ym9iOnB3LVNFQ1JFVA==",
-            "token 123456:tg-tail-SECRET, or %3a-encoded 123456%3atg-tail-SECRET",
-            "tail alone: tg-tail-SECRET",
-            "smtp pa ss:SECRET / pa+ss%3ASECRET / pa%20ss%3aSECRET",
-            "AUTH PLAIN AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA==",
-        ] {
-            let out = r.redact(leak);
-            assert!(!out.contains("SECRET"), "{leak} -> {out}");
-            assert!(!out.contains("Ym9iOnB3LVNFQ1JFVA"), "{out}");
-            assert!(
-                !out.contains("AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA"),
-                "{out}"
-            );
-            assert!(out.contains(REDACTED), "{leak} -> {out}");
-        }
-    }
-
-    #[test]
-    fn public_parts_stay_readable() {
-        let r = Redactor::from_settings(&settings());
-        let text = "HTTP 500 from hooks.example.com: /api/v10 T0001 v=1 error";
-        assert_eq!(r.redact(text), text);
-        assert!(!format!("{r:?}").contains("SECRET"));
-    }
-
-    #[test]
-    fn a_secret_containing_another_is_replaced_whole() {
-        let mut r = Redactor::default();
-        r.add_secret("abcd", MIN_SECRET_LEN);
-        r.add_secret("xxabcdyy", MIN_SECRET_LEN);
-        assert_eq!(r.redact("1 xxabcdyy 2 abcd"), "1 [redacted] 2 [redacted]");
-    }
-
-    #[test]
-    fn send_errors_leave_through_the_redactor() {
-        let r = Redactor::from_settings(&settings());
-        let e = SendError::retryable("webhook", "echo: /services/T0001/hook-SECRET%2Bx");
-        let e = r.send_error(e);
-        // `services` goes too: URL parts are redacted by length, not by
-        // guessing which words are secret.
-        assert_eq!(e.message, "echo: /[redacted]/T0001/[redacted]");
-        assert!(e.is_retryable());
-    }
 }

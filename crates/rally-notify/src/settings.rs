@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 use crate::error::NotifyError;
-use crate::secret::Secret;
+use crate::secret::{MIN_SECRET_LEN, Redactor, Secret};
 
 /// Default Discord REST base.
 pub const DEFAULT_DISCORD_API_BASE: &str = "https://discord.com/api/v10";
@@ -89,6 +92,40 @@ pub struct NotifySettings {
     pub request_timeout: Duration,
     /// Connect timeout of every backend.
     pub connect_timeout: Duration,
+}
+
+impl NotifySettings {
+    /// Collects the secrets of every configured backend: the Discord and
+    /// Telegram bot tokens, the SMTP password (and its SMTP AUTH forms), and
+    /// the user-info, path segments, query and fragment of every configured
+    /// URL (webhook, Discord API base, Telegram API URL).
+    pub fn redactor(&self) -> Redactor {
+        let s = self;
+        let mut r = Redactor::default();
+        if let Some(d) = &s.discord {
+            r.add_token(d.token.expose());
+            r.add_url(&d.api_base);
+        }
+        if let Some(t) = &s.telegram {
+            r.add_token(t.token.expose());
+            r.add_url(&t.api_url);
+        }
+        if let Some(e) = &s.email
+            && let Some(pw) = &e.password
+        {
+            r.add_secret(pw.expose(), MIN_SECRET_LEN);
+            // What AUTH PLAIN and AUTH LOGIN put on the wire, should a
+            // server quote it back.
+            let user = e.user.as_deref().unwrap_or_default();
+            r.add_raw(BASE64.encode(format!("\0{user}\0{}", pw.expose())));
+            r.add_raw(BASE64.encode(pw.expose()));
+        }
+        if let Some(w) = &s.webhook {
+            r.add_secret(w.url.expose(), MIN_SECRET_LEN);
+            r.add_url(w.url.expose());
+        }
+        r
+    }
 }
 
 impl Default for NotifySettings {
@@ -249,5 +286,93 @@ fn base_url(name: &str, value: Option<String>, default: &str) -> Result<String, 
         _ => Err(NotifyError::Config(format!(
             "{name} must be an http(s) URL"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use crate::error::SendError;
+    use crate::secret::*;
+    use std::time::Duration;
+
+    fn settings() -> NotifySettings {
+        NotifySettings {
+            telegram: Some(TelegramSettings {
+                token: Secret::new("123456:tg-tail-SECRET"),
+                chat_id: "1".into(),
+                api_url: "https://api.telegram.org".into(),
+                min_interval: Duration::ZERO,
+            }),
+            email: Some(EmailSettings {
+                host: "smtp.example.com".into(),
+                port: 465,
+                user: Some("me@example.com".into()),
+                password: Some(Secret::new("pa ss:SECRET")),
+                tls: SmtpTls::Tls,
+                from: "me@example.com".into(),
+                to: vec!["you@example.com".into()],
+            }),
+            webhook: Some(WebhookSettings {
+                url: Secret::new(
+                    "https://bob:pw-SECRET@hooks.example.com/services/T0001/hook-SECRET%2Bx?sig=q-SECRET&v=1#frag-SECRET",
+                ),
+            }),
+            ..NotifySettings::default()
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_every_url_part_is_redacted() {
+        let r = settings().redactor();
+        for leak in [
+            "POST /services/T0001/hook-SECRET%2Bx?sig=q-SECRET&v=1",
+            "path /services/T0001/hook-SECRET+x (decoded)",
+            "path %2Fservices%2FT0001%2Fhook-SECRET%252Bx (encoded again)",
+            "sig=q-SECRET",
+            "#frag-SECRET",
+            "user pw-SECRET",
+            "Authorization: Basic Ym9iOnB3LVNFQ1JFVA==",
+            "token 123456:tg-tail-SECRET, or %3a-encoded 123456%3atg-tail-SECRET",
+            "tail alone: tg-tail-SECRET",
+            "smtp pa ss:SECRET / pa+ss%3ASECRET / pa%20ss%3aSECRET",
+            "AUTH PLAIN AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA==",
+        ] {
+            let out = r.redact(leak);
+            assert!(!out.contains("SECRET"), "{leak} -> {out}");
+            assert!(!out.contains("Ym9iOnB3LVNFQ1JFVA"), "{out}");
+            assert!(
+                !out.contains("AG1lQGV4YW1wbGUuY29tAHBhIHNzOlNFQ1JFVA"),
+                "{out}"
+            );
+            assert!(out.contains(REDACTED), "{leak} -> {out}");
+        }
+    }
+
+    #[test]
+    fn public_parts_stay_readable() {
+        let r = settings().redactor();
+        let text = "HTTP 500 from hooks.example.com: /api/v10 T0001 v=1 error";
+        assert_eq!(r.redact(text), text);
+        assert!(!format!("{r:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn a_secret_containing_another_is_replaced_whole() {
+        let mut r = Redactor::default();
+        r.add_secret("abcd", MIN_SECRET_LEN);
+        r.add_secret("xxabcdyy", MIN_SECRET_LEN);
+        assert_eq!(r.redact("1 xxabcdyy 2 abcd"), "1 [redacted] 2 [redacted]");
+    }
+
+    #[test]
+    fn send_errors_leave_through_the_redactor() {
+        let r = settings().redactor();
+        let e = SendError::retryable("webhook", "echo: /services/T0001/hook-SECRET%2Bx");
+        let e = r.send_error(e);
+        // `services` goes too: URL parts are redacted by length, not by
+        // guessing which words are secret.
+        assert_eq!(e.message, "echo: /[redacted]/T0001/[redacted]");
+        assert!(e.is_retryable());
     }
 }

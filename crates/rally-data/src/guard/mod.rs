@@ -66,7 +66,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::series::Series;
-use crate::source::Loaded;
 
 mod rules;
 mod words;
@@ -343,25 +342,6 @@ pub fn guard(series: Series, now: NaiveDate) -> (Series, GuardReport) {
         report.quarantined = true;
     }
     (s, report)
-}
-
-impl Loaded {
-    /// This ticker's bars after [`guard`], its decisions in `report.guard`.
-    pub fn guarded(self, now: NaiveDate) -> Loaded {
-        let Loaded { series, mut report } = self;
-        let (series, g) = guard(series, now);
-        report.rows_kept = series.len();
-        report.guard = g;
-        if !report.guard.is_clean() {
-            tracing::warn!(
-                ticker = %series.ticker,
-                quarantined = report.guard.quarantined,
-                "guard: {}",
-                report.guard.describe()
-            );
-        }
-        Loaded { series, report }
-    }
 }
 
 #[cfg(test)]
@@ -682,36 +662,6 @@ mod tests {
         assert_eq!(out.len(), bad.len() - 40);
         assert!(r.quarantined);
         assert!(r.describe().contains("40 of"), "{}", r.describe());
-    }
-
-    #[test]
-    fn loaded_guarded_fills_the_clean_report() {
-        let (_, bad) = planted(
-            "LDG",
-            vec![Fault::Spike {
-                at: 300,
-                days: 1,
-                factor: 1e5,
-            }],
-        );
-        let n = bad.len();
-        let loaded = Loaded {
-            series: bad,
-            report: crate::clean::CleanReport {
-                rows_read: n,
-                rows_kept: n,
-                ..Default::default()
-            },
-        };
-        let l = loaded.guarded(now());
-        assert_eq!(l.report.rows_kept, n - 1);
-        assert_eq!(l.report.fixes(), 1);
-        assert!(!l.report.quarantined());
-        assert!(
-            l.report.summary().contains("bad print"),
-            "{}",
-            l.report.summary()
-        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub mod synthetic;
 #[cfg(feature = "yahoo")]
 pub mod yahoo;
 
+use chrono::NaiveDate;
+
 use crate::clean::CleanReport;
 use crate::error::DataError;
 use crate::series::Series;
@@ -59,5 +61,61 @@ pub trait Source: Send + Sync {
 impl std::fmt::Debug for dyn Source + '_ {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.describe())
+    }
+}
+
+impl Loaded {
+    /// This ticker's bars after [`crate::guard::guard`], its decisions in `report.guard`.
+    pub fn guarded(self, now: NaiveDate) -> Loaded {
+        let Loaded { series, mut report } = self;
+        let (series, g) = crate::guard::guard(series, now);
+        report.rows_kept = series.len();
+        report.guard = g;
+        if !report.guard.is_clean() {
+            tracing::warn!(
+                ticker = %series.ticker,
+                quarantined = report.guard.quarantined,
+                "guard: {}",
+                report.guard.describe()
+            );
+        }
+        Loaded { series, report }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loaded_guarded_fills_the_clean_report() {
+        use crate::source::synthetic::{Fault, SyntheticSource, default_end};
+        let src = SyntheticSource::with_range(7, 10, default_end()).with_faults([(
+            "LDG".to_owned(),
+            Fault::Spike {
+                at: 300,
+                days: 1,
+                factor: 1e5,
+            },
+        )]);
+        let bad = src.series("LDG");
+        let n = bad.len();
+        let loaded = Loaded {
+            series: bad,
+            report: crate::clean::CleanReport {
+                rows_read: n,
+                rows_kept: n,
+                ..Default::default()
+            },
+        };
+        let l = loaded.guarded(default_end());
+        assert_eq!(l.report.rows_kept, n - 1);
+        assert_eq!(l.report.fixes(), 1);
+        assert!(!l.report.quarantined());
+        assert!(
+            l.report.summary().contains("bad print"),
+            "{}",
+            l.report.summary()
+        );
     }
 }

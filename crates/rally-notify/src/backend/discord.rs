@@ -41,7 +41,7 @@ impl DiscordNotifier {
             url: format!("{}/channels/{}/messages", s.api_base, s.channel_id),
             auth: Secret::new(format!("Bot {}", s.token.expose())),
             token: s.token.clone(),
-            redactor: Redactor::from_settings(all),
+            redactor: all.redactor(),
         })
     }
 }

@@ -73,7 +73,7 @@ impl EmailNotifier {
                 .collect::<Result<_, _>>()?,
             host: s.host.clone(),
             password: s.password.clone(),
-            redactor: Redactor::from_settings(all),
+            redactor: all.redactor(),
         })
     }
 }

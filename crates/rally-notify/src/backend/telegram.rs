@@ -68,7 +68,7 @@ impl TelegramNotifier {
             chat,
             min_interval: s.min_interval,
             last_sent: Mutex::new(None),
-            redactor: Redactor::from_settings(all),
+            redactor: all.redactor(),
         })
     }
 

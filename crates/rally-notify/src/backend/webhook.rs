@@ -35,7 +35,7 @@ impl WebhookNotifier {
         Ok(WebhookNotifier {
             client: http::client(all, "rally-detector/0.1")?,
             url: s.url.clone(),
-            redactor: Redactor::from_settings(all),
+            redactor: all.redactor(),
         })
     }
 }
