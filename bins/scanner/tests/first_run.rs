@@ -124,3 +124,41 @@ fn temporary_files_of_killed_runs_are_cleaned_at_start() {
     }
     assert!(models.join("SPY.msgpack").exists());
 }
+
+#[test]
+fn health_names_the_cause_of_an_unavailable_store_and_leaves_foreign_files_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("customers.db");
+    let rt = runtime();
+    rt.block_on(async {
+        use sqlx::ConnectOptions;
+        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&foreign)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let before = std::fs::read(&foreign).unwrap();
+    let out = scanner(dir.path())
+        .env("DATABASE_URL", foreign.display().to_string())
+        .args(["health", "--tickers", "SPY", "--now", NOW])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("state store: UNAVAILABLE ("))
+        .unwrap_or_else(|| panic!("no cause given:\n{stdout}"));
+    assert!(line.contains("customers"), "{line}");
+    assert_eq!(
+        std::fs::read(&foreign).unwrap(),
+        before,
+        "the foreign file changed"
+    );
+}
