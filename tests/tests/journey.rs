@@ -6,12 +6,10 @@
 //! wrote, and the three sources give the same scan.
 #![allow(clippy::unwrap_used)]
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use rally_bot::commands::{CommandContext, health, signals};
-use rally_data::SyntheticSource;
 use rally_pipeline::state::StateDir;
 use rally_store::Store;
 use rally_testkit::FakeYahoo;
@@ -57,25 +55,6 @@ fn run(name: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// The synthetic market up to [`DAY`] as Yahoo-layout CSV files.
-fn csv_market(dir: &Path) {
-    let src = SyntheticSource::new(42);
-    for t in TICKERS.iter().copied().chain(["^VIX"]) {
-        let mut s = src.series(t);
-        s.truncate_to(DAY.parse().unwrap());
-        let mut out = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
-        for i in 0..s.len() {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{}",
-                s.dates[i], s.open[i], s.high[i], s.low[i], s.close[i], s.close[i], s.volume[i]
-            )
-            .unwrap();
-        }
-        std::fs::write(dir.join(format!("{}.csv", t.trim_start_matches('^'))), out).unwrap();
-    }
 }
 
 /// retrain -> scan -> dashboard -> bot, in a fresh state directory.
@@ -142,7 +121,7 @@ fn every_source_gives_the_same_journey() {
     let synthetic = journey("synthetic:42", &[]);
 
     let market = tempfile::tempdir().unwrap();
-    csv_market(market.path());
+    rally_testkit::synthetic_csv_market(market.path(), 42, TICKERS, DAY.parse().unwrap()).unwrap();
     let csv = journey(&format!("csv:{}", market.path().display()), &[]);
 
     let yahoo = FakeYahoo::start(42, Some(DAY.parse().unwrap())).unwrap();

@@ -7,35 +7,19 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use rally_data::{Series, SyntheticSource};
 
 use common::*;
 
-/// A Yahoo-layout CSV of a series.
 fn write_csv(path: &Path, s: &Series) {
-    let mut out = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
-    for i in 0..s.len() {
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{}",
-            s.dates[i], s.open[i], s.high[i], s.low[i], s.close[i], s.close[i], s.volume[i]
-        )
-        .unwrap();
-    }
-    std::fs::write(path, out).unwrap();
+    rally_testkit::write_yahoo_csv(path, s).unwrap();
 }
 
 /// The synthetic market cut at `until`, as CSV files, VIX included.
 fn market(dir: &Path, until: &str) {
-    let src = SyntheticSource::new(SEED);
-    for t in TICKERS.iter().copied().chain(["^VIX"]) {
-        let mut s = src.series(t);
-        s.truncate_to(date(until));
-        write_csv(&dir.join(format!("{}.csv", t.trim_start_matches('^'))), &s);
-    }
+    rally_testkit::synthetic_csv_market(dir, SEED, TICKERS, date(until)).unwrap();
 }
 
 fn scan_csv(root: &Path, market: &Path, now: &str) -> std::process::Command {

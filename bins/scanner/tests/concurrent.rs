@@ -8,33 +8,16 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-use rally_data::SyntheticSource;
 
 use common::*;
 
 const DAYS: [&str; 3] = ["2026-08-19", "2026-08-20", "2026-08-21"];
 
 fn market(dir: &Path, until: &str) {
-    let src = SyntheticSource::new(SEED);
-    for t in TICKERS.iter().copied().chain(["^VIX"]) {
-        let mut s = src.series(t);
-        s.truncate_to(date(until));
-        let mut out = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
-        for i in 0..s.len() {
-            writeln!(
-                out,
-                "{},{},{},{},{},{},{}",
-                s.dates[i], s.open[i], s.high[i], s.low[i], s.close[i], s.close[i], s.volume[i]
-            )
-            .unwrap();
-        }
-        std::fs::write(dir.join(format!("{}.csv", t.trim_start_matches('^'))), out).unwrap();
-    }
+    rally_testkit::synthetic_csv_market(dir, SEED, TICKERS, date(until)).unwrap();
 }
 
 /// A state directory holding the prepared models and no database yet.
@@ -125,5 +108,42 @@ fn concurrent_scans_end_as_sequential_scans() {
                 &format!("trial {trial} (older day refused)"),
             );
         }
+    }
+}
+
+/// Scans started at the same instant on a state whose database does not
+/// exist yet (a timer and a manual run on a fresh install) all succeed: one
+/// creates and migrates the store while the others wait for it, one
+/// commits the day, the others find it recorded.
+#[test]
+fn simultaneous_scans_of_a_new_store_all_succeed() {
+    let markets = tempfile::tempdir().unwrap();
+    let day = DAYS[2];
+    std::fs::create_dir(markets.path().join(day)).unwrap();
+    market(&markets.path().join(day), day);
+    for round in 0..8 {
+        let s = fresh_state();
+        let children: Vec<_> = (0..5)
+            .map(|_| scan_day(s.path(), markets.path(), day).spawn().unwrap())
+            .collect();
+        let outs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        for o in &outs {
+            assert!(
+                o.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        let committed = outs
+            .iter()
+            .filter(|o| json_of(o)["committed"] == true)
+            .count();
+        assert_eq!(
+            committed, 1,
+            "round {round}: exactly one run records the day"
+        );
     }
 }

@@ -13,7 +13,6 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -42,16 +41,7 @@ fn now() -> DateTime<Utc> {
 /// A Yahoo-layout CSV of (the last `last_n` bars of) a series.
 fn write_csv(path: &Path, s: &Series, last_n: Option<usize>) {
     let from = last_n.map_or(0, |n| s.len().saturating_sub(n));
-    let mut out = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
-    for i in from..s.len() {
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{}",
-            s.dates[i], s.open[i], s.high[i], s.low[i], s.close[i], s.close[i], s.volume[i]
-        )
-        .unwrap();
-    }
-    std::fs::write(path, out).unwrap();
+    std::fs::write(path, rally_testkit::yahoo_csv(s, from)).unwrap();
 }
 
 /// A state dir with models for [`MODELLED`] (QQQ's then overwritten with

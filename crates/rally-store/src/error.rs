@@ -166,3 +166,21 @@ fn sqlx_text(e: &sqlx::Error) -> String {
         other => other.to_string(),
     }
 }
+
+impl StoreError {
+    /// Whether SQLite reported the database busy or locked by another
+    /// connection (result codes 5 and 6, extended codes included): a
+    /// moment's contention, not a fault of the file.
+    pub fn is_busy(&self) -> bool {
+        let code = match self {
+            StoreError::Open { error, .. } | StoreError::Db(error) => {
+                crate::identity::sqlite_code(error)
+            }
+            StoreError::Migrate(sqlx::migrate::MigrateError::Execute(error)) => {
+                crate::identity::sqlite_code(error)
+            }
+            _ => None,
+        };
+        code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
+    }
+}

@@ -69,6 +69,7 @@ pub(crate) async fn inspect(path: &Path) -> Result<Identity> {
         .filename(path)
         .read_only(true)
         .immutable(!wal_path(path).exists())
+        .busy_timeout(crate::store::BUSY_TIMEOUT)
         .create_if_missing(false);
     let mut conn = opts.connect().await.map_err(|e| open_error(path, e))?;
     let found = identify(&mut conn).await.map_err(|e| match e {

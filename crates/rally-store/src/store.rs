@@ -12,7 +12,7 @@ use crate::{Result, StoreError};
 
 /// How long a connection waits for another writer (the bot, the scanner)
 /// before SQLite reports "database is locked".
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite has one writer at a time; a few connections are plenty for readers.
 const MAX_CONNECTIONS: u32 = 4;
 
@@ -51,7 +51,28 @@ impl Store {
     /// busy timeout (concurrent writers wait instead of failing), foreign keys
     /// and `synchronous=NORMAL` (durable at WAL checkpoints, safe against
     /// process crashes).
+    ///
+    /// Two processes opening a new store at the same instant can find the
+    /// file locked while the other switches it to WAL or migrates it (a
+    /// moment no busy handler covers): such an open is retried, with a
+    /// growing pause, for up to about five seconds.
     pub async fn open(url_or_path: &str) -> Result<Store> {
+        let mut pause = Duration::from_millis(25);
+        let mut waited = Duration::ZERO;
+        loop {
+            match Store::open_once(url_or_path).await {
+                Err(e) if e.is_busy() && waited < BUSY_TIMEOUT => {
+                    tracing::debug!(error = %e, "state store busy while opening; retrying");
+                    tokio::time::sleep(pause).await;
+                    waited += pause;
+                    pause = (pause * 2).min(Duration::from_millis(500));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn open_once(url_or_path: &str) -> Result<Store> {
         let (opts, in_memory) = connect_options(url_or_path)?;
         let (path, identity) = if in_memory {
             (None, Identity::Empty)

@@ -4,11 +4,14 @@
 //! [`FakeYahoo`] serves Yahoo chart API responses built from the synthetic
 //! market, and can be told to misbehave per symbol (an error body, a rate
 //! limit, a hang) the way the real endpoint does. [`Recorder`] is a webhook
-//! receiver that keeps what it was sent.
+//! receiver that keeps what it was sent. [`synthetic_csv_market`] writes the
+//! same market as a `csv:` directory.
 
+mod csv;
 mod fake_yahoo;
 mod http;
 mod recorder;
 
+pub use csv::{synthetic_csv_market, write_yahoo_csv, yahoo_csv};
 pub use fake_yahoo::{Behaviour, FakeYahoo, chart_json};
 pub use recorder::{Received, Recorder};
