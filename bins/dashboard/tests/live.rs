@@ -26,8 +26,14 @@ fn until() -> NaiveDate {
 }
 
 /// `dashboard --once --live` in a directory holding the filled store, with
-/// the default source pointed at `yahoo` and short timeouts.
+/// the default source pointed at `yahoo`, no retries, and a request
+/// timeout short only where a test needs a hang to end (a loaded CI machine
+/// must not turn a slow answer into a failure).
 fn run_live(yahoo: &FakeYahoo) -> (tempfile::TempDir, Output) {
+    run_live_with(yahoo, "15")
+}
+
+fn run_live_with(yahoo: &FakeYahoo, timeout_secs: &str) -> (tempfile::TempDir, Output) {
     let dir = tempfile::tempdir().unwrap();
     common::fill_store_blocking(dir.path());
     let out = Command::new(BIN)
@@ -36,7 +42,7 @@ fn run_live(yahoo: &FakeYahoo) -> (tempfile::TempDir, Output) {
         .env_remove("DATABASE_URL")
         .env_remove("RALLY_SOURCE")
         .env("YAHOO_API_BASE", yahoo.base())
-        .env("YAHOO_TIMEOUT_SECS", "1")
+        .env("YAHOO_TIMEOUT_SECS", timeout_secs)
         .env("YAHOO_RETRIES", "0")
         .output()
         .unwrap();
@@ -111,7 +117,8 @@ fn unavailable(b: Behaviour, reason: &str) {
     for t in HELD {
         yahoo.set(t, b.clone());
     }
-    let (_dir, out) = run_live(&yahoo);
+    let timeout = if b == Behaviour::Hang { "1" } else { "15" };
+    let (_dir, out) = run_live_with(&yahoo, timeout);
     let text = frame_of(&out);
     let panel = overview(&text);
     assert!(

@@ -47,7 +47,7 @@ fn weekly_job_on_yahoo_trains_and_sends_retrain_complete() {
     let dir = tempfile::tempdir().unwrap();
     let out = retrainer(dir.path())
         .env("YAHOO_API_BASE", yahoo.base())
-        .env("YAHOO_TIMEOUT_SECS", "2")
+        .env("YAHOO_TIMEOUT_SECS", "10")
         .env("WEBHOOK_URL", format!("{}/hook/abc", hook.base()))
         .args(["--tickers", "SPY", "BTC-USD", "XLE", "--now", NOW])
         .output()

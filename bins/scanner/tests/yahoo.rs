@@ -21,11 +21,12 @@ use serde_json::Value;
 use common::*;
 
 /// The scanner with the default source (no `--source`, no `RALLY_SOURCE`),
-/// pointed at `yahoo`, with short timeouts so a hang costs seconds.
+/// pointed at `yahoo`, with timeouts short enough that a hang costs seconds
+/// and long enough that a loaded machine never times out a real answer.
 fn yahoo_scanner(cwd: &std::path::Path, yahoo: &FakeYahoo) -> Command {
     let mut c = scanner(cwd);
     c.env("YAHOO_API_BASE", yahoo.base())
-        .env("YAHOO_TIMEOUT_SECS", "1")
+        .env("YAHOO_TIMEOUT_SECS", "3")
         .env("YAHOO_RETRIES", "2");
     c
 }
