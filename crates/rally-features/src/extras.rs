@@ -209,7 +209,10 @@ mod tests {
         let z2 = return_z(&close, &sd, 2);
         assert!(z2[1].is_nan());
         assert!(close_to(z2[2], (0.99f64).ln() / (0.01 * 2f64.sqrt())));
-        assert!(close_to(z2[3], (99.0f64 / 110.0).ln() / (0.01 * 2f64.sqrt())));
+        assert!(close_to(
+            z2[3],
+            (99.0f64 / 110.0).ln() / (0.01 * 2f64.sqrt())
+        ));
         assert!(return_z(&close, &[f64::NAN; 4], 1)[1].is_nan());
     }
 
@@ -253,7 +256,10 @@ mod tests {
         r.extend((0..19).map(|i| if i % 2 == 0 { 0.01 } else { -0.01 }));
         r.extend([0.002, -0.002, 0.002, -0.002, 0.002]);
         let q = rv_ratio_5_20(&r);
-        assert!(q[..20].iter().all(|v| v.is_nan()), "the 20-bar window needs r[1..]");
+        assert!(
+            q[..20].iter().all(|v| v.is_nan()),
+            "the 20-bar window needs r[1..]"
+        );
         let sd = |w: &[f64]| {
             let m = w.iter().sum::<f64>() / w.len() as f64;
             (w.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (w.len() - 1) as f64).sqrt()

@@ -115,7 +115,10 @@ mod tests {
         let s = 252f64.sqrt();
         // NaNs ignored; odd count -> middle value; even count -> mean of two.
         assert_eq!(median_daily_sd(&[f64::NAN, 0.3, 0.1, 0.2]), 0.2 / s);
-        assert_eq!(median_daily_sd(&[0.4, 0.1, f64::NAN, 0.2, 0.3]), (0.2 / s + 0.3 / s) / 2.0);
+        assert_eq!(
+            median_daily_sd(&[0.4, 0.1, f64::NAN, 0.2, 0.3]),
+            (0.2 / s + 0.3 / s) / 2.0
+        );
         assert!(median_daily_sd(&[f64::NAN]).is_nan());
         // The barriers are built on it.
         let b = Barriers::calibrate(&[0.3, 0.1, 0.2]);
