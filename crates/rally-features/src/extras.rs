@@ -48,7 +48,7 @@ pub fn return_z(close: &[f64], sd: &[f64], k: usize) -> Vec<f64> {
     let sk = (k as f64).sqrt();
     (0..close.len())
         .map(|t| {
-            if t < k || !(sd[t] > 0.0) {
+            if t < k || sd[t].is_nan() || sd[t] <= 0.0 {
                 return f64::NAN;
             }
             finite_or_nan((close[t] / close[t - k]).ln() / (sd[t] * sk))
@@ -61,7 +61,7 @@ pub fn return_z(close: &[f64], sd: &[f64], k: usize) -> Vec<f64> {
 fn extreme_distance(close: &[f64], extreme: &[f64], atr: &[f64], lo: f64, hi: f64) -> Vec<f64> {
     (0..close.len())
         .map(|t| {
-            if !(atr[t] > 0.0) {
+            if atr[t].is_nan() || atr[t] <= 0.0 {
                 return f64::NAN;
             }
             // A NaN extreme (window not yet full) stays NaN through clamp.

@@ -6,6 +6,7 @@
 //! and the fold years' pooled models in `pooled.json`.
 //! Every file is written atomically.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -14,11 +15,8 @@ use rally_features::{BASE_FEATURES, N_BASE};
 use rally_model::Calibration;
 use rally_model::walkforward::{FEATURE_NAMES, OosRow};
 use rally_trade::{Backtest, Portfolio};
-use serde_json::{Value, json};
-
-use std::collections::HashMap;
-
 use rayon::prelude::*;
+use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
 use crate::format::{push_date, push_g17};
