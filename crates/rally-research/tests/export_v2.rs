@@ -71,3 +71,42 @@ fn failing_ticker_is_named_and_left_out_of_the_pool() {
         assert_eq!(f["thresholds"]["comp_threshold"], 0.55);
     }
 }
+
+/// Every file under `dir`, sorted by relative path.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().display().to_string(), read(&p)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let src = SyntheticSource::with_range(11, 10, default_end());
+    let names = tickers(&["SPY", "AAPL", "BTC-USD", "XLE"]);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let out = tempfile::tempdir().unwrap();
+        pool.install(|| {
+            rally_research::export::export_v2(&src, &names, out.path(), &TradeConfig::baseline())
+                .unwrap()
+        });
+        files(out.path())
+    };
+    let one = run(1);
+    assert_eq!(one.len(), 5, "four walkforward.csv and pooled.json");
+    assert!(one == run(3), "1 and 3 threads differ");
+}

@@ -8,6 +8,7 @@
 //! references from `$RALLY_GOLDEN_V2_DIR`, else `../shared/golden-v2`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -68,6 +69,34 @@ fn golden_tickers(golden: &Path) -> Vec<String> {
     out
 }
 
+/// `ticker -> (labelled rows, v2 AUC)` of `../spec/model-v2-reference.csv`
+/// beside the golden folder (empty, with a note, when it is absent).
+fn reference_auc(golden: &Path) -> HashMap<String, (usize, f64)> {
+    let path = golden.join("../spec/model-v2-reference.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!(
+            "note: {} is absent; per-ticker AUC not checked",
+            path.display()
+        );
+        return HashMap::new();
+    };
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (ct, cr, ca) = (col("ticker"), col("rows"), col("v2_auc"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[ct].to_owned(),
+                (f[cr].parse().unwrap(), f[ca].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn v2_matches_golden() {
     let (Some(data), Some(golden)) = (market_dir(), golden_v2_dir()) else {
@@ -90,6 +119,9 @@ fn v2_matches_golden() {
 
     let (mut n, mut within, mut worst, mut worst_at) = (0usize, 0usize, 0f64, String::new());
     let mut structural = Vec::new();
+    let mut auc_off = Vec::new();
+    let reference = reference_auc(&golden);
+    let (mut all_p, mut all_y, mut aucs) = (Vec::new(), Vec::new(), Vec::new());
     for t in &tickers {
         let ours = Table::read(&out.path().join(t).join("walkforward.csv"));
         let gold = Table::read(&golden.join(t).join("walkforward.csv"));
@@ -102,6 +134,25 @@ fn v2_matches_golden() {
         let (oy, gy) = (ours.str_col("fold_year"), gold.str_col("fold_year"));
         let (ol, gl) = (ours.f64_col("label"), gold.f64_col("label"));
         let (op, gp) = (ours.f64_col("p_rally"), gold.f64_col("p_rally"));
+        // The per-ticker AUC of MODEL-V2.md's reference table follows.
+        let (p, y): (Vec<f64>, Vec<f64>) = op
+            .iter()
+            .zip(&ol)
+            .filter(|(_, y)| y.is_finite())
+            .map(|(p, y)| (*p, *y))
+            .unzip();
+        let auc = rally_model::auc_tol(&p, &y, 1e-9).unwrap();
+        aucs.push(auc);
+        if let Some(&(rows, want)) = reference.get(t)
+            && (rows != y.len() || (auc - want).abs() > 1e-6)
+        {
+            auc_off.push(format!(
+                "{t}: {} rows AUC {auc:.6} vs reference {rows} rows {want:.6}",
+                y.len()
+            ));
+        }
+        all_p.extend(p);
+        all_y.extend(y);
         for i in 0..ours.len() {
             let same_label = ol[i] == gl[i] || (ol[i].is_nan() && gl[i].is_nan());
             if ((&od[i], &oy[i]) != (&gd[i], &gy[i]) || !same_label) && structural.len() < 20 {
@@ -122,12 +173,24 @@ fn v2_matches_golden() {
         }
     }
     let share = within as f64 / n as f64;
+    aucs.sort_by(f64::total_cmp);
+    let median_auc = (aucs[aucs.len() / 2 - 1] + aucs[aucs.len() / 2]) / 2.0;
+    let pooled_auc = rally_model::auc_tol(&all_p, &all_y, 1e-9).unwrap();
+    println!(
+        "v2 AUC: median {median_auc:.6} (MODEL-V2.md 0.621598), pooled {pooled_auc:.6} (0.630230) over {} labelled rows",
+        all_y.len()
+    );
     println!(
         "v2 parity: {within}/{n} rows within 1e-6 ({:.4}%), worst |dP| {worst:.3e} at {worst_at}; export of {} tickers {secs:.1} s",
         100.0 * share,
         tickers.len()
     );
     assert!(structural.is_empty(), "{structural:#?}");
+    assert!(auc_off.is_empty(), "{auc_off:#?}");
+    if !reference.is_empty() {
+        assert!((median_auc - 0.621598).abs() < 1e-6, "{median_auc}");
+        assert!((pooled_auc - 0.630230).abs() < 1e-6, "{pooled_auc}");
+    }
     assert!(
         share >= 0.999,
         "only {:.4}% of rows within 1e-6",
