@@ -20,35 +20,46 @@ impl Barriers {
     };
 
     /// Auto-calibrate on a window's RV values (NaNs ignored): `sd_day` =
-    /// median of `RV/sqrt(252)`; `r_up = clamp(1.00·sd_day·sqrt(h), .02, .30)`,
+    /// median of `RV/sqrt(252)` ([`median_daily_sd`]);
+    /// `r_up = clamp(1.00·sd_day·sqrt(h), .02, .30)`,
     /// `d_dn = clamp(0.75·sd_day·sqrt(h), .01, .15)`. NaN barriers when the
     /// window has no RV.
     pub fn calibrate(rv_window: &[f64]) -> Barriers {
-        let sqrt252 = 252f64.sqrt();
-        let mut v: Vec<f64> = rv_window
-            .iter()
-            .filter(|x| !x.is_nan())
-            .map(|x| x / sqrt252)
-            .collect();
-        if v.is_empty() {
+        let sd_day = median_daily_sd(rv_window);
+        if sd_day.is_nan() {
             return Barriers {
                 r_up: f64::NAN,
                 d_dn: f64::NAN,
             };
         }
-        v.sort_by(f64::total_cmp);
-        let m = v.len() / 2;
-        let sd_day = if v.len() % 2 == 1 {
-            v[m]
-        } else {
-            (v[m - 1] + v[m]) / 2.0
-        };
         let sh = (FORWARD_HORIZON as f64).sqrt();
         // Same operation order as the reference: (k·sd_day)·sqrt(h).
         Barriers {
             r_up: (1.00 * sd_day * sh).clamp(0.02, 0.30),
             d_dn: (0.75 * sd_day * sh).clamp(0.01, 0.15),
         }
+    }
+}
+
+/// `sd_day` of METHOD §5: the median over a window's defined RV values of
+/// `RV / sqrt(252)` (NaN when the window has none). The barriers scale
+/// with it, and model v2 measures volatility against it.
+pub fn median_daily_sd(rv_window: &[f64]) -> f64 {
+    let sqrt252 = 252f64.sqrt();
+    let mut v: Vec<f64> = rv_window
+        .iter()
+        .filter(|x| !x.is_nan())
+        .map(|x| x / sqrt252)
+        .collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
     }
 }
 
@@ -98,6 +109,21 @@ pub fn rally_labels_in(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn median_daily_sd_by_hand() {
+        let s = 252f64.sqrt();
+        // NaNs ignored; odd count -> middle value; even count -> mean of two.
+        assert_eq!(median_daily_sd(&[f64::NAN, 0.3, 0.1, 0.2]), 0.2 / s);
+        assert_eq!(
+            median_daily_sd(&[0.4, 0.1, f64::NAN, 0.2, 0.3]),
+            (0.2 / s + 0.3 / s) / 2.0
+        );
+        assert!(median_daily_sd(&[f64::NAN]).is_nan());
+        // The barriers are built on it.
+        let b = Barriers::calibrate(&[0.3, 0.1, 0.2]);
+        assert_eq!(b.r_up, (0.2 / s * 10f64.sqrt()).clamp(0.02, 0.30));
+    }
 
     #[test]
     fn labels_of_a_range_are_that_slice_of_all_labels() {

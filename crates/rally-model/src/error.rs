@@ -51,13 +51,25 @@ pub enum ModelError {
         #[source]
         source: Box<ModelError>,
     },
+
+    /// Fitting the pooled model v2 of fold year `year` failed.
+    #[error("pooled model of fold {year}: {source}")]
+    InFold {
+        /// Test year of the fold.
+        year: i32,
+        /// What failed.
+        #[source]
+        source: Box<ModelError>,
+    },
 }
 
 impl ModelError {
-    /// The error with its training-window context (if any) removed.
+    /// The error with its training-window or fold context (if any) removed.
     pub fn root(&self) -> &ModelError {
         match self {
-            ModelError::InWindow { source, .. } => source.root(),
+            ModelError::InWindow { source, .. } | ModelError::InFold { source, .. } => {
+                source.root()
+            }
             e => e,
         }
     }

@@ -4,7 +4,8 @@
 //! optimum), the increasing isotonic calibration (scikit-learn compatible),
 //! feature standardisation, the walk-forward procedure, the live model
 //! artefact and the classification metrics (AUC, Brier, log loss, base rate,
-//! reliability table).
+//! reliability table), and model v2: the pooled 22-feature regression
+//! ([`v2`]).
 //!
 //! What it is not: it does no I/O (data loading, feature engineering and the
 //! HMM live in their own crates) except serialising the live model artefact;
@@ -15,6 +16,7 @@ pub mod isotonic;
 pub mod live;
 pub mod logistic;
 pub mod metrics;
+pub mod v2;
 pub mod walkforward;
 
 pub use error::ModelError;

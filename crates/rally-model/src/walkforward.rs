@@ -322,6 +322,18 @@ fn train_rows_in(
     })
 }
 
+/// The classic training of one walk-forward fold, exactly as [`run_fold`]
+/// does it (auto barriers), with features and labels materialised for rows
+/// `lo..=te_hi`: the HMM, labels and skip decision model v2 builds on.
+pub fn train_fold(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    te_hi: usize,
+) -> Result<TrainedWindow, ModelError> {
+    train_rows(inp, lo, hi, lo, te_hi + 1, BarrierRule::Auto)
+}
+
 /// One fold's record (`folds.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FoldRecord {

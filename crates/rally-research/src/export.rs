@@ -2,20 +2,25 @@
 //! (`features.csv`, `hmm.json`, `model.json`, `walkforward.csv`,
 //! `folds.json`, `trades.csv`, `equity.csv`, `metrics.json`) and, for
 //! several tickers, `portfolio_equity.csv` / `portfolio_metrics.json`.
+//! The model v2 export ([`export_v2`]) writes `walkforward.csv` per ticker
+//! and the fold years' pooled models in `pooled.json`.
 //! Every file is written atomically.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::Path;
 
 use rally_data::cache::replace_file;
 use rally_features::{BASE_FEATURES, N_BASE};
 use rally_model::Calibration;
-use rally_model::walkforward::FEATURE_NAMES;
+use rally_model::walkforward::{FEATURE_NAMES, OosRow};
 use rally_trade::{Backtest, Portfolio};
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
 use crate::format::{push_date, push_g17};
+use crate::v2::{V2Ticker, V2WalkForward, walk_forward_v2};
 use rally_pipeline::PipelineError;
 
 fn write(path: &Path, text: &[u8]) -> Result<(), PipelineError> {
@@ -93,9 +98,14 @@ fn model_json(a: &Analysis) -> Value {
 }
 
 fn walkforward_csv(a: &Analysis) -> Vec<u8> {
-    let mut out = Vec::with_capacity(a.wf.rows.len() * 56);
+    oos_csv(&a.wf.rows)
+}
+
+/// `walkforward.csv` text of out-of-sample rows.
+pub fn oos_csv(rows: &[OosRow]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len() * 56);
     out.extend_from_slice(b"date,fold_year,p_rally,label\n");
-    for r in &a.wf.rows {
+    for r in rows {
         push_date(&mut out, r.date);
         let _ = write!(out, ",{},", r.fold_year);
         push_g17(&mut out, r.p_rally);
@@ -221,6 +231,69 @@ pub fn export_all(
             out,
             &rally_trade::portfolio(&sleeves, rally_trade::DEFAULT_CAPITAL),
         )?;
+    }
+    Ok(report)
+}
+
+/// `pooled.json`: the fold years' pooled models in year order.
+pub fn pooled_json(wf: &V2WalkForward) -> Result<Value, PipelineError> {
+    serde_json::to_value(&wf.folds).map_err(PipelineError::json("pooled.json"))
+}
+
+/// Write a v2 walk-forward: `dir/TICKER/walkforward.csv` per ticker and
+/// `dir/pooled.json`.
+pub fn write_v2(dir: &Path, wf: &V2WalkForward) -> Result<(), PipelineError> {
+    std::fs::create_dir_all(dir).map_err(|e| PipelineError::io(dir, e))?;
+    wf.tickers.par_iter().try_for_each(|t| {
+        let d = dir.join(&t.ticker);
+        std::fs::create_dir_all(&d).map_err(|e| PipelineError::io(&d, e))?;
+        write(&d.join("walkforward.csv"), &oos_csv(&t.rows))
+    })?;
+    write_json(&dir.join("pooled.json"), &pooled_json(wf)?)
+}
+
+/// `retrainer export --model v2`: load and prepare every ticker, run the
+/// pooled walk-forward over all of them (the pool is exactly the tickers
+/// that load), and write it into `out`. Thresholds use
+/// `cfg.comp_threshold`. A ticker that fails is reported and left out of
+/// the pool; the others go on.
+pub fn export_v2(
+    source: &dyn rally_data::Source,
+    tickers: &[String],
+    out: &Path,
+    cfg: &rally_trade::TradeConfig,
+) -> Result<crate::analysis::RunReport, PipelineError> {
+    let vix = source.load_vix()?.series;
+    let one = |l: Result<rally_data::Loaded, rally_data::DataError>| {
+        let s = l?.series;
+        let ticker = s.ticker.clone();
+        V2Ticker::new(s, &vix).map_err(|e| e.for_ticker(&ticker))
+    };
+    let loaded: Vec<Result<V2Ticker, PipelineError>> = if source.prefers_batch() {
+        source.load_many(tickers).into_par_iter().map(one).collect()
+    } else {
+        tickers.par_iter().map(|t| one(source.load(t))).collect()
+    };
+    let mut failed: HashMap<String, String> = HashMap::new();
+    let mut ready = Vec::with_capacity(loaded.len());
+    for (t, r) in tickers.iter().zip(loaded) {
+        match r {
+            Ok(v) => ready.push(v),
+            Err(e) => {
+                tracing::info!("{e}");
+                failed.insert(t.clone(), e.to_string());
+            }
+        }
+    }
+    let wf = walk_forward_v2(&ready, cfg.comp_threshold)?;
+    write_v2(out, &wf)?;
+    failed.extend(wf.failed.iter().cloned());
+    let mut report = crate::analysis::RunReport::default();
+    for t in tickers {
+        match failed.remove(t) {
+            Some(why) => report.failed.push((t.clone(), why)),
+            None => report.analysed.push(t.clone()),
+        }
     }
     Ok(report)
 }

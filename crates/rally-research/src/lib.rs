@@ -2,7 +2,8 @@
 //! one ticker end to end ([`analysis`]), the golden-layout export with its
 //! exact `%.17g` writer ([`export`], [`format`]), backtest sweeps over
 //! tickers and configs ([`sweep`]), their charts ([`plots`]), the
-//! universe-scale bench ([`bench`]) and the research reports ([`report`]).
+//! universe-scale bench ([`bench`]), the research reports ([`report`]) and
+//! the pooled model v2 walk-forward ([`v2`], exported by [`export::export_v2`]).
 //!
 //! What it is not: the live system (retrain, scan, health: `rally-pipeline`).
 //! Errors are the application's [`PipelineError`], plus [`ResearchError`]
@@ -15,6 +16,7 @@ pub mod format;
 pub mod plots;
 pub mod report;
 pub mod sweep;
+pub mod v2;
 
 pub use rally_pipeline::PipelineError;
 
