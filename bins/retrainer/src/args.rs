@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use rally_cli::{ConfigArg, DataArgs, JobsArg};
+use rally_cli::{ConfigArg, DataArgs, JobsArg, ModelArg};
 use rally_trade::TradeConfig;
 
 /// The ~520-name universe shipped with the project.
@@ -35,6 +35,8 @@ pub enum Cmd {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        model: ModelArg,
         #[command(flatten)]
         data: DataArgs,
         #[command(flatten)]

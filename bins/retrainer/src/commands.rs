@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
-use rally_cli::{ConfigArg, DataArgs, DataSetup, select_tickers};
+use rally_cli::{ConfigArg, DataArgs, DataSetup, ModelFamily, select_tickers};
 use rally_data::Universe;
 use rally_features::Barriers;
 use rally_model::walkforward::BarrierRule;
@@ -69,6 +69,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
         }
         Cmd::Export {
             out,
+            model,
             data,
             config,
             jobs,
@@ -77,12 +78,12 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let setup = DataSetup::new(&data, &state)?;
             let t0 = std::time::Instant::now();
             let cfg = config.resolve()?;
-            let report = rally_research::export::export_all(
-                setup.source.as_ref(),
-                &research_tickers(&data)?,
-                &out,
-                &cfg,
-            )?;
+            let tickers = research_tickers(&data)?;
+            let export = match model.model {
+                ModelFamily::Classic => rally_research::export::export_all,
+                ModelFamily::V2 => rally_research::export::export_v2,
+            };
+            let report = export(setup.source.as_ref(), &tickers, &out, &cfg)?;
             for (t, e) in &report.failed {
                 eprintln!("error: {t}: {e}");
             }

@@ -169,3 +169,44 @@ fn config_names_are_listed() {
         .unwrap();
     assert!(text(&help.stdout).contains("concentrated"));
 }
+
+#[test]
+fn export_model_v2_writes_the_pooled_fit_and_never_a_p_of_zero_or_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("v2");
+    let run = retrainer(dir.path())
+        .args(["export", "--model", "v2", "--source", "synthetic:42"])
+        .args(["--tickers", "SPY", "QQQ", "BTC-USD", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", show(&run));
+    let pooled: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("pooled.json")).unwrap()).unwrap();
+    let folds = pooled.as_array().unwrap();
+    assert!(
+        folds
+            .iter()
+            .any(|f| f["weights"].as_array().is_some_and(|w| w.len() == 22))
+    );
+    let mut rows = 0;
+    for t in ["SPY", "QQQ", "BTC-USD"] {
+        let csv = std::fs::read_to_string(out.join(t).join("walkforward.csv")).unwrap();
+        for line in csv.lines().skip(1) {
+            let p: f64 = line.split(',').nth(2).unwrap().parse().unwrap();
+            assert!(p > 0.0 && p < 1.0, "{t}: P {p} in {line}");
+            rows += 1;
+        }
+    }
+    assert!(rows > 1000, "{rows} out-of-sample rows");
+    // The classic family stays the default.
+    let help = retrainer(dir.path())
+        .args(["export", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&help.stdout).contains("[default: classic]"),
+        "{}",
+        text(&help.stdout)
+    );
+}

@@ -66,6 +66,24 @@ impl ConfigArg {
     }
 }
 
+/// Which model family trains and scores (MODEL-V2.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelFamily {
+    /// Per-ticker logistic regression + isotonic (METHOD §6; the golden files).
+    Classic,
+    /// One pooled logistic regression over the run's tickers, 22 features,
+    /// raw sigmoid (MODEL-V2.md).
+    V2,
+}
+
+/// The model family of a command.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArg {
+    /// Model family.
+    #[arg(long, env = "RALLY_MODEL", value_enum, default_value_t = ModelFamily::Classic)]
+    pub model: ModelFamily,
+}
+
 /// Worker threads of the numeric work.
 #[derive(Debug, Clone, Args)]
 pub struct JobsArg {
