@@ -141,7 +141,14 @@ pub(super) fn sort_events_by_date(report: &mut GuardReport) {
 pub(super) fn is_spike(x: &[f64], p: usize, whole: f64) -> bool {
     let left = &x[p.saturating_sub(NEIGHBOURS)..p];
     let right = &x[(p + 1).min(x.len())..(p + 1 + NEIGHBOURS).min(x.len())];
-    let level = |side: &[f64]| median(&mut side.to_vec());
+    // Medians of at most NEIGHBOURS values, on the stack: this runs for
+    // every bar of every ticker of every run.
+    let level = |side: &[f64]| {
+        let mut buf = [0.0; NEIGHBOURS];
+        let n = side.len().min(NEIGHBOURS);
+        buf[..n].copy_from_slice(&side[..n]);
+        median(&mut buf[..n])
+    };
     match (left.is_empty(), right.is_empty()) {
         (false, false) => {
             let (dl, dr) = (x[p] - level(left), x[p] - level(right));
@@ -196,21 +203,30 @@ pub(super) fn repair_wicks(s: &mut Series, report: &mut GuardReport) {
 }
 
 /// The split ratio a move's factor is close to, if any.
-pub(super) fn nearest_split(factor: f64) -> Option<f64> {
-    let r = factor.ln().abs();
+/// The split ratio a log move `step` matches within [`SPLIT_TOLERANCE`],
+/// given the ratios' logarithms (computed once per series: this runs for
+/// every bar of every ticker of every run).
+pub(super) fn nearest_split(step: f64, log_ratios: &[f64; SPLIT_RATIOS.len()]) -> Option<f64> {
+    let r = step.abs();
+    // Below the smallest ratio no ratio can match: most bars stop here.
+    if r < log_ratios[0] - SPLIT_TOLERANCE {
+        return None;
+    }
     SPLIT_RATIOS
         .iter()
-        .copied()
-        .find(|q| (r - q.ln()).abs() <= SPLIT_TOLERANCE)
+        .zip(log_ratios)
+        .find(|(_, lq)| (r - *lq).abs() <= SPLIT_TOLERANCE)
+        .map(|(q, _)| *q)
 }
 
 pub(super) fn find_split_like(s: &Series) -> Vec<GuardEvent> {
     let x: Vec<f64> = s.close.iter().map(|c| c.ln()).collect();
     let whole = abs_return_median(&x);
+    let log_ratios = SPLIT_RATIOS.map(f64::ln);
     let mut out = Vec::new();
     for p in 1..x.len() {
         let step = x[p] - x[p - 1];
-        let Some(split) = nearest_split(step.exp()) else {
+        let Some(split) = nearest_split(step, &log_ratios) else {
             continue;
         };
         if step.abs() < SPLIT_SCALES * scale_at(&x, p, whole) {
