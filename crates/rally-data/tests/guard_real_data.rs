@@ -1,37 +1,14 @@
 //! The guard must not touch real markets: every file of the shared market
 //! data (the golden inputs), the golden bars themselves, and DOGE-USD
-//! 2014-2021 (with its x3.8 close of 2021-01-29) pass with zero changes.
+//! 2020-2021 (with its x3.8 close of 2021-01-29) pass with zero changes.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
 use rally_data::{CleanReport, Series, guard, parse_yahoo_csv};
 
-/// `$RALLY_SHARED_DATA` (the shared `data/` folder, or its `market/`),
-/// else `$RALLY_DATA_DIR`, else `../shared/data/market` beside the workspace.
 fn market_dir() -> Option<PathBuf> {
-    let from_env = std::env::var_os("RALLY_SHARED_DATA")
-        .map(PathBuf::from)
-        .map(|d| {
-            if d.join("market").is_dir() {
-                d.join("market")
-            } else {
-                d
-            }
-        })
-        .or_else(|| std::env::var_os("RALLY_DATA_DIR").map(PathBuf::from));
-    let d = from_env.unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/market")
-    });
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "SKIP: market data folder {} is absent (set RALLY_SHARED_DATA to run this test)",
-            d.display()
-        );
-        None
-    }
+    rally_golden::data_dir("the guard on the shared market data")
 }
 
 fn load(path: &Path) -> (Series, CleanReport) {
@@ -111,8 +88,7 @@ fn doge_usd_x4_6_on_2021_01_28_passes_unchanged() {
 /// leaves of the golden inputs, to the bit.
 #[test]
 fn golden_bars_pass_bit_identical() {
-    let Some(golden) = std::env::var_os("RALLY_GOLDEN_DIR").map(PathBuf::from) else {
-        eprintln!("SKIP: RALLY_GOLDEN_DIR is not set (set it to run the golden bar parity)");
+    let Some(golden) = rally_golden::golden_dir("golden_bars_pass_bit_identical") else {
         return;
     };
     let Some(market) = market_dir() else { return };

@@ -39,14 +39,35 @@ pub fn golden_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
-/// `$RALLY_DATA_DIR` (default `../shared/data/market`), or `None` with a skip line.
+/// The shared market data: `$RALLY_SHARED_DATA` (the shared `data/` folder
+/// or its `market/`), else `$RALLY_DATA_DIR`, else `../shared/data/market`;
+/// `None` with a skip line when the folder is absent.
 pub fn data_dir(test: &str) -> Option<PathBuf> {
-    let d = dir_from_env("RALLY_DATA_DIR", "../shared/data/market");
+    let d = match std::env::var_os("RALLY_SHARED_DATA").map(PathBuf::from) {
+        Some(d) if d.join("market").is_dir() => d.join("market"),
+        Some(d) => d,
+        None => dir_from_env("RALLY_DATA_DIR", "../shared/data/market"),
+    };
     if d.is_dir() {
         Some(d)
     } else {
         eprintln!(
-            "SKIP {test}: market data folder {} is absent (set RALLY_DATA_DIR to run the parity test)",
+            "SKIP {test}: market data folder {} is absent (set RALLY_SHARED_DATA or RALLY_DATA_DIR to run it)",
+            d.display()
+        );
+        None
+    }
+}
+
+/// `$RALLY_GOLDEN_V2_DIR` (default `../shared/golden-v2`, the model-v2
+/// reference), or `None` with a skip line.
+pub fn golden_v2_dir(test: &str) -> Option<PathBuf> {
+    let d = dir_from_env("RALLY_GOLDEN_V2_DIR", "../shared/golden-v2");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!(
+            "SKIP {test}: golden-v2 folder {} is absent (set RALLY_GOLDEN_V2_DIR to run it)",
             d.display()
         );
         None

@@ -9,53 +9,15 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::Datelike;
 use rally_data::{CsvSource, Series, Source, SyntheticSource, synthetic::default_end};
-use rally_golden::{Table, workspace_root};
+use rally_golden::{Table, data_dir, golden_v2_dir};
 use rally_model::walkforward::OosRow;
 use rally_research::v2::{V2Ticker, walk_forward_v2};
 use rally_trade::TradeConfig;
-
-fn market_dir() -> Option<PathBuf> {
-    let from_env = std::env::var_os("RALLY_SHARED_DATA")
-        .map(PathBuf::from)
-        .map(|d| {
-            if d.join("market").is_dir() {
-                d.join("market")
-            } else {
-                d
-            }
-        })
-        .or_else(|| std::env::var_os("RALLY_DATA_DIR").map(PathBuf::from));
-    let d = from_env.unwrap_or_else(|| workspace_root().join("../shared/data/market"));
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "SKIP v2_matches_golden: market data folder {} is absent (set RALLY_SHARED_DATA to run it)",
-            d.display()
-        );
-        None
-    }
-}
-
-fn golden_v2_dir() -> Option<PathBuf> {
-    let d = std::env::var_os("RALLY_GOLDEN_V2_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/golden-v2"));
-    if d.is_dir() {
-        Some(d)
-    } else {
-        eprintln!(
-            "SKIP v2_matches_golden: golden folder {} is absent (set RALLY_GOLDEN_V2_DIR to run it)",
-            d.display()
-        );
-        None
-    }
-}
 
 /// Ticker folders of the golden-v2 set, sorted.
 fn golden_tickers(golden: &Path) -> Vec<String> {
@@ -99,7 +61,10 @@ fn reference_auc(golden: &Path) -> HashMap<String, (usize, f64)> {
 
 #[test]
 fn v2_matches_golden() {
-    let (Some(data), Some(golden)) = (market_dir(), golden_v2_dir()) else {
+    let (Some(data), Some(golden)) = (
+        data_dir("v2_matches_golden"),
+        golden_v2_dir("v2_matches_golden"),
+    ) else {
         return;
     };
     let tickers = golden_tickers(&golden);
