@@ -10,7 +10,7 @@ use ratatui::widgets::{Cell, Row, Table, TableState};
 use super::style::{
     GREEN, POPULATE, accent_bold, block, hint, lengths, never_scanned, selected_row,
 };
-use crate::data::Snapshot;
+use crate::data::{Snapshot, WatchItem};
 
 pub(super) fn draw_signals(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Option<usize>) {
     let n_sig = s.signals.len();
@@ -34,15 +34,7 @@ pub(super) fn draw_signals(frame: &mut Frame, area: Rect, s: &Snapshot, selected
         frame.render_widget(hint(text).block(block(title)), bottom);
         return;
     }
-    let opt = |x: Option<f64>, f: fn(f64) -> String| x.map_or_else(|| "-".to_owned(), f);
-    let rows = wl.iter().map(|w| {
-        Row::new(vec![
-            w.ticker.clone(),
-            opt(w.p_rally, probability),
-            opt(w.compression, |x| format!("{x:.3}")),
-            opt(w.price, price),
-        ])
-    });
+    let rows = wl.iter().map(watch_row);
     let table = Table::new(rows, lengths([9, 9, 12, 10]))
         .header(Row::new(["Ticker", "P(rally)", "Compression", "Price"]).style(accent_bold()))
         .row_highlight_style(selected_row())
@@ -158,17 +150,20 @@ pub(super) fn draw_watchlist_compact(frame: &mut Frame, area: Rect, s: &Snapshot
         frame.render_widget(hint(text).block(block(title)), area);
         return;
     }
-    let opt = |x: Option<f64>, f: fn(f64) -> String| x.map_or_else(|| "-".to_owned(), f);
-    let rows = wl.iter().map(|w| {
-        Row::new(vec![
-            w.ticker.clone(),
-            opt(w.p_rally, probability),
-            opt(w.compression, |x| format!("{x:.3}")),
-            opt(w.price, price),
-        ])
-    });
+    let rows = wl.iter().map(watch_row);
     let table = Table::new(rows, lengths([7, 8, 6, 9]))
         .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
         .block(block(title));
     frame.render_widget(table, area);
+}
+
+/// One watchlist entry as a table row (both watchlist tables).
+fn watch_row(w: &WatchItem) -> Row<'static> {
+    let opt = |x: Option<f64>, f: fn(f64) -> String| x.map_or_else(|| "-".to_owned(), f);
+    Row::new(vec![
+        w.ticker.clone(),
+        opt(w.p_rally, probability),
+        opt(w.compression, |x| format!("{x:.3}")),
+        opt(w.price, price),
+    ])
 }
