@@ -122,8 +122,31 @@ pub fn backtest(
     cfg: &TradeConfig,
     capital: f64,
 ) -> Result<Option<Backtest>, TradeError> {
+    backtest_with_entry(input, cfg, capital, None)
+}
+
+/// [`backtest`] with the P threshold set bar by bar: a model that learns
+/// its own entry threshold per fold (model v2) hands the fold's threshold
+/// for each bar; everything else comes from `cfg`. A non-finite threshold
+/// takes no entry on that bar. `None` is exactly [`backtest`].
+pub fn backtest_with_entry(
+    input: &BacktestInput<'_>,
+    cfg: &TradeConfig,
+    capital: f64,
+    entry: Option<&[f64]>,
+) -> Result<Option<Backtest>, TradeError> {
     input.check()?;
     let n = input.len();
+    if let Some(e) = entry
+        && e.len() != n
+    {
+        return Err(TradeError::LengthMismatch {
+            column: "entry threshold",
+            len: e.len(),
+            expected: n,
+        });
+    }
+    let mut bar_cfg = cfg.clone();
     let Some(start) = input.p.iter().position(|p| p.is_finite()) else {
         return Ok(None);
     };
@@ -132,7 +155,14 @@ pub fn backtest(
     let mut equity = Vec::with_capacity(n - start);
     for t in start..n {
         let bar = input.bar(t);
-        let out = step(book, &bar, t + 1 < n, cfg);
+        if let Some(e) = entry {
+            bar_cfg.p_threshold = if e[t].is_finite() {
+                e[t]
+            } else {
+                f64::INFINITY
+            };
+        }
+        let out = step(book, &bar, t + 1 < n, &bar_cfg);
         for ev in &out.events {
             if let Event::Exit(trade) = ev {
                 trades.push(*trade);

@@ -26,7 +26,7 @@ pub mod published;
 #[cfg(test)]
 mod tests;
 
-pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, backtest};
+pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, backtest, backtest_with_entry};
 pub use config::TradeConfig;
 pub use equity::EquityPoint;
 pub use machine::{

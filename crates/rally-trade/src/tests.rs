@@ -585,3 +585,73 @@ fn usable_levels_are_not_refused() {
     assert!(Refusal::check(day(0), 100.0, 100.0, 104.0).is_err());
     assert!(Refusal::check(day(0), 0.0, 100.0, 104.0).is_err());
 }
+
+// ---------- per-bar entry thresholds (model v2) ----------
+
+/// Quiet bars with a low P (0.3, below the baseline's 0.5) on bars 0 and
+/// 16 (the first trade has left by its 10-bar time stop).
+fn low_p_bars() -> Vec<BarInput> {
+    (0..20)
+        .map(|k| {
+            let mut b = bar(k, 100.0, 100.5, 99.5, 100.0);
+            if k == 0 || k == 16 {
+                b.p = Some(0.3);
+            }
+            b
+        })
+        .collect()
+}
+
+fn signal_dates(bt: &Backtest) -> Vec<NaiveDate> {
+    bt.trades.iter().map(|t| t.signal_date).collect()
+}
+
+#[test]
+fn per_bar_entry_threshold_replaces_the_configs() {
+    let cols = Cols::from_bars(&low_p_bars());
+    let none = backtest(&cols.input(), &cfg(), 100_000.0).unwrap().unwrap();
+    assert!(none.trades.is_empty(), "0.3 < baseline 0.5: no entry");
+
+    // A threshold of 0.25 on every bar is the config with p_threshold 0.25.
+    let low = vec![0.25; 20];
+    let per_bar = backtest_with_entry(&cols.input(), &cfg(), 100_000.0, Some(&low))
+        .unwrap()
+        .unwrap();
+    let mut c = cfg();
+    c.p_threshold = 0.25;
+    assert_eq!(
+        Some(per_bar.clone()),
+        backtest(&cols.input(), &c, 100_000.0).unwrap()
+    );
+    assert_eq!(signal_dates(&per_bar), vec![day(0), day(16)]);
+
+    // Bar 16's threshold is NaN (no model that fold): only bar 0 enters.
+    let mut gaps = low;
+    gaps[16] = f64::NAN;
+    let bt = backtest_with_entry(&cols.input(), &cfg(), 100_000.0, Some(&gaps))
+        .unwrap()
+        .unwrap();
+    assert_eq!(signal_dates(&bt), vec![day(0)]);
+    // `None` is exactly the plain backtest.
+    assert_eq!(
+        backtest_with_entry(&cols.input(), &cfg(), 100_000.0, None).unwrap(),
+        Some(none)
+    );
+}
+
+#[test]
+fn entry_threshold_of_the_wrong_length_is_an_error() {
+    let cols = Cols::from_bars(&low_p_bars());
+    let e = backtest_with_entry(&cols.input(), &cfg(), 100_000.0, Some(&[0.2; 3])).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            TradeError::LengthMismatch {
+                column: "entry threshold",
+                len: 3,
+                expected: 12
+            }
+        ),
+        "{e:?}"
+    );
+}
