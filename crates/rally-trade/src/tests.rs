@@ -649,7 +649,7 @@ fn entry_threshold_of_the_wrong_length_is_an_error() {
             TradeError::LengthMismatch {
                 column: "entry threshold",
                 len: 3,
-                expected: 12
+                expected: 20
             }
         ),
         "{e:?}"
