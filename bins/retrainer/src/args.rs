@@ -62,6 +62,8 @@ pub enum Cmd {
         #[arg(long)]
         plot: bool,
         #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
         data: DataArgs,
         #[command(flatten)]
         config: ConfigArg,
@@ -71,6 +73,8 @@ pub enum Cmd {
     /// Sweep the named configs and a threshold grid over a basket.
     Optimize {
         #[command(flatten)]
+        model: ModelArg,
+        #[command(flatten)]
         data: DataArgs,
         #[command(flatten)]
         jobs: JobsArg,
@@ -78,6 +82,8 @@ pub enum Cmd {
     /// Auto-calibrated vs hand-tuned barriers side by side (walk-forward
     /// AUC, Brier, backtest Sharpe); exit 1 if any ticker fails.
     Validate {
+        #[command(flatten)]
+        model: ModelArg,
         #[command(flatten)]
         data: DataArgs,
         #[command(flatten)]

@@ -16,7 +16,7 @@ use rally_pipeline::report;
 use rally_pipeline::retrain::{RetrainOptions, retrain};
 use rally_pipeline::state::StateDir;
 use rally_research::report as research_report;
-use rally_research::sweep::{optimisation_grid, sweep};
+use rally_research::sweep::{Sweep, optimisation_grid, optimisation_grid_v2, sweep, sweep_v2};
 use rally_store::Store;
 use rally_trade::TradeConfig;
 
@@ -102,6 +102,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             universe,
             configs: names,
             plot,
+            model,
             data,
             config,
             jobs,
@@ -117,7 +118,8 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let setup = DataSetup::new(&data, &state)?;
             let cfgs = configs(&config, &names)?;
             let t0 = std::time::Instant::now();
-            let s = sweep(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
+            eprintln!("{}", family_line(model.model));
+            let s = sweeper(model.model)(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
             list_failures(&state, "backtest", &s.failed)?;
             for k in 0..cfgs.len() {
                 print!("{}", research_report::backtest_text(&s, k));
@@ -138,25 +140,37 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             );
             Ok(if s.assets.is_empty() { 1 } else { 0 })
         }
-        Cmd::Optimize { data, jobs } => {
+        Cmd::Optimize { model, data, jobs } => {
             jobs.apply()?;
             let setup = DataSetup::new(&data, &state)?;
-            let s = sweep(
+            eprintln!("{}", family_line(model.model));
+            let grid = match model.model {
+                ModelFamily::Classic => optimisation_grid(),
+                ModelFamily::V2 => optimisation_grid_v2(),
+            };
+            let s = sweeper(model.model)(
                 &setup.access(),
                 &research_tickers(&data)?,
-                &optimisation_grid(),
+                &grid,
                 BarrierRule::Auto,
                 false,
             )?;
             print!("{}", research_report::optimize_text(&s));
             Ok(0)
         }
-        Cmd::Validate { data, config, jobs } => {
+        Cmd::Validate {
+            model,
+            data,
+            config,
+            jobs,
+        } => {
             jobs.apply()?;
             let setup = DataSetup::new(&data, &state)?;
             let list = research_tickers(&data)?;
             let base = vec![config.resolve()?];
             let access = setup.access();
+            eprintln!("{}", family_line(model.model));
+            let sweep = sweeper(model.model);
             let auto = sweep(&access, &list, &base, BarrierRule::Auto, false)?;
             let hand = sweep(
                 &access,
@@ -216,6 +230,32 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             }
             print!("{}", t.render());
             Ok(0)
+        }
+    }
+}
+
+type Sweeper = fn(
+    &rally_pipeline::data::DataAccess<'_>,
+    &[String],
+    &[TradeConfig],
+    BarrierRule,
+    bool,
+) -> Result<Sweep, rally_pipeline::PipelineError>;
+
+/// The research sweep of a model family.
+fn sweeper(family: ModelFamily) -> Sweeper {
+    match family {
+        ModelFamily::Classic => sweep,
+        ModelFamily::V2 => sweep_v2,
+    }
+}
+
+/// What the figures below were computed with.
+fn family_line(family: ModelFamily) -> &'static str {
+    match family {
+        ModelFamily::Classic => "model: classic (per-ticker regression + isotonic, METHOD §6)",
+        ModelFamily::V2 => {
+            "model: v2 (one pooled regression per fold over these tickers; entry at the fold's 80th percentile of training P)"
         }
     }
 }

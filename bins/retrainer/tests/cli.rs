@@ -210,3 +210,41 @@ fn export_model_v2_writes_the_pooled_fit_and_never_a_p_of_zero_or_one() {
         text(&help.stdout)
     );
 }
+
+#[test]
+fn research_commands_take_the_model_family_on_the_default_source() {
+    let yahoo = FakeYahoo::start(42, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Comma-separated tickers, as users type them.
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .args(["backtest", "--model", "v2", "--tickers", "SPY,QQQ,XLE"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stderr.contains("model: v2"), "{stderr}");
+    assert!(stdout.contains("P >= fold's 80th pct"), "{stdout}");
+    assert!(stdout.contains("PORTFOLIO (3 sleeves)"), "{stdout}");
+
+    // RALLY_MODEL picks the family for optimize: the P column is learned.
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .env("RALLY_MODEL", "v2")
+        .args(["optimize", "--tickers", "SPY", "QQQ"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("learned"), "{stdout}");
+    assert!(stdout.contains("grid comp>=0.65"), "{stdout}");
+    assert!(!stdout.contains("grid p>="), "{stdout}");
+
+    let out = retrainer(dir.path())
+        .env("YAHOO_API_BASE", yahoo.base())
+        .args(["validate", "--model", "v2", "--tickers", "SPY"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(text(&out.stderr).contains("model: v2"));
+}

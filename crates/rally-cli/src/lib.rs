@@ -24,8 +24,8 @@ pub struct DataArgs {
     /// Data source: yahoo, csv:DIR or synthetic[:SEED].
     #[arg(long, env = "RALLY_SOURCE", default_value = "yahoo")]
     pub source: String,
-    /// Tickers to work on.
-    #[arg(long, num_args = 1..)]
+    /// Tickers to work on (space- or comma-separated).
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub tickers: Vec<String>,
     /// Universe file (CSV with a Symbol column).
     #[arg(long = "universe-file")]
@@ -41,8 +41,8 @@ pub struct DataArgs {
 /// Which tickers, for commands that load no bars (`scanner health`).
 #[derive(Debug, Clone, Args)]
 pub struct TickerArgs {
-    /// Tickers to check.
-    #[arg(long, num_args = 1..)]
+    /// Tickers to check (space- or comma-separated).
+    #[arg(long, num_args = 1.., value_delimiter = ',')]
     pub tickers: Vec<String>,
     /// Universe file (CSV with a Symbol column).
     #[arg(long = "universe-file")]

@@ -331,7 +331,18 @@ pub fn train_fold(
     hi: usize,
     te_hi: usize,
 ) -> Result<TrainedWindow, ModelError> {
-    train_rows(inp, lo, hi, lo, te_hi + 1, BarrierRule::Auto)
+    train_fold_rule(inp, lo, hi, te_hi, BarrierRule::Auto)
+}
+
+/// [`train_fold`] under a chosen barrier rule (`retrainer validate`).
+pub fn train_fold_rule(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    te_hi: usize,
+    rule: BarrierRule,
+) -> Result<TrainedWindow, ModelError> {
+    train_rows(inp, lo, hi, lo, te_hi + 1, rule)
 }
 
 /// One fold's record (`folds.json`).

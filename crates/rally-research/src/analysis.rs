@@ -11,7 +11,7 @@ use rally_model::walkforward::{TickerInputs, TrainedWindow, WalkForward};
 use rally_model::{ClassMetrics, live::train_live};
 use rally_pipeline::PipelineError;
 pub use rally_pipeline::prepared::{Prepared, features_for, walk_forward_par, walk_forward_rule};
-use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest};
+use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest_with_entry};
 use rayon::prelude::*;
 
 /// Everything computed for one ticker.
@@ -45,12 +45,14 @@ impl Analysis {
     }
 }
 
-/// Backtest a P(rally) series over a ticker's bars.
+/// Backtest a P(rally) series over a ticker's bars; `entry` sets the P
+/// threshold bar by bar (model v2's per-fold thresholds) instead of `cfg`'s.
 pub fn backtest_p(
     series: &Series,
     frame: &FeatureFrame,
     p: &[f64],
     cfg: &TradeConfig,
+    entry: Option<&[f64]>,
 ) -> Result<Option<Backtest>, PipelineError> {
     let input = BacktestInput {
         dates: &series.dates,
@@ -64,7 +66,7 @@ pub fn backtest_p(
         compression: &frame.compression,
         p,
     };
-    Ok(backtest(&input, cfg, DEFAULT_CAPITAL)?)
+    Ok(backtest_with_entry(&input, cfg, DEFAULT_CAPITAL, entry)?)
 }
 
 /// The whole research job for one ticker.
@@ -84,7 +86,7 @@ pub fn analyse(series: Series, vix: &Series, cfg: &TradeConfig) -> Result<Analys
     let wf = wf.map_err(tag)?;
     let live = live.map_err(|e| tag(e.into()))?;
     let p = wf.p_series(series.len());
-    let bt = backtest_p(&series, &frame, &p, cfg).map_err(tag)?;
+    let bt = backtest_p(&series, &frame, &p, cfg, None).map_err(tag)?;
     Ok(Analysis {
         series,
         frame,

@@ -16,9 +16,9 @@ pub fn backtest_text(s: &Sweep, k: usize) -> String {
     let mut out = String::new();
     let mut t = Table::new(
         &format!(
-            "Backtest — config {} (P >= {:.2}, compression >= {:.2}, max size {:.0}%, target {}xATR, time stop {})",
+            "Backtest — config {} ({}, compression >= {:.2}, max size {:.0}%, target {}xATR, time stop {})",
             cfg.name,
-            cfg.p_threshold,
+            s.p_rule(k),
             cfg.comp_threshold,
             cfg.max_size * 100.0,
             cfg.profit_atr_mult,
@@ -137,7 +137,11 @@ pub fn optimize_text(s: &Sweep) -> String {
             sharpe.unwrap_or(f64::NEG_INFINITY),
             vec![
                 cfg.name.clone(),
-                num(Some(cfg.p_threshold), 2),
+                if s.entry_learned {
+                    "learned".to_owned()
+                } else {
+                    num(Some(cfg.p_threshold), 2)
+                },
                 num(Some(cfg.comp_threshold), 2),
                 trades.to_string(),
                 spct(m.as_ref().map(|m| m.total_return)),
@@ -262,6 +266,7 @@ mod tests {
         )];
         let empty = Sweep {
             configs: vec![cfg],
+            entry_learned: false,
             assets: Vec::new(),
             failed,
         };

@@ -4,10 +4,13 @@
 //! so a 500-ticker universe fits in memory.
 
 use rally_data::Series;
-use rally_model::walkforward::BarrierRule;
+use rally_model::walkforward::{BarrierRule, OosRow};
 use rally_model::{ClassMetrics, ReliabilityBin, reliability_table};
 use rally_trade::{Backtest, DEFAULT_CAPITAL, EquityPoint, Portfolio, TradeConfig, portfolio};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+use crate::v2::{V2Fold, V2Ticker, V2TickerResult, walk_forward_v2_with};
 
 use crate::analysis::{Prepared, backtest_p, walk_forward_rule};
 use rally_pipeline::PipelineError;
@@ -37,11 +40,23 @@ pub struct AssetRun {
 #[derive(Debug, Clone)]
 pub struct Sweep {
     pub configs: Vec<TradeConfig>,
+    /// The P threshold was learned per fold (model v2) and the configs'
+    /// `p_threshold` was not used.
+    pub entry_learned: bool,
     pub assets: Vec<AssetRun>,
     pub failed: Vec<(String, String)>,
 }
 
 impl Sweep {
+    /// The P rule of config `k`, as reports print it.
+    pub fn p_rule(&self, k: usize) -> String {
+        match (self.entry_learned, self.configs.get(k)) {
+            (true, _) => "P >= fold's 80th pct".to_owned(),
+            (false, Some(c)) => format!("P >= {:.2}", c.p_threshold),
+            (false, None) => String::new(),
+        }
+    }
+
     /// The sleeve portfolio of config `k` (None with fewer than one sleeve).
     pub fn portfolio(&self, k: usize) -> Option<Portfolio> {
         let sleeves: Vec<&[EquityPoint]> = self
@@ -74,25 +89,27 @@ fn run_one(
     let p = wf.p_series(series.len());
     let backtests = configs
         .iter()
-        .map(|c| backtest_p(&series, &prepared.frame, &p, c))
+        .map(|c| backtest_p(&series, &prepared.frame, &p, c, None))
         .collect::<Result<Vec<_>, _>>()?;
-    let detail = if keep_detail {
-        let ps: Vec<f64> = wf.rows.iter().map(|r| r.p_rally).collect();
-        let ys: Vec<f64> = wf.rows.iter().map(|r| r.label).collect();
-        Some(Detail {
-            reliability: reliability_table(&ps, &ys)?,
-            p,
-            series: series.clone(),
-        })
-    } else {
-        None
-    };
+    let detail = keep_detail
+        .then(|| detail(&series, &wf.rows, p))
+        .transpose()?;
     Ok(AssetRun {
         ticker,
         bars: series.len(),
         wf: wf.metrics,
         backtests,
         detail,
+    })
+}
+
+fn detail(series: &Series, rows: &[OosRow], p: Vec<f64>) -> Result<Detail, PipelineError> {
+    let ps: Vec<f64> = rows.iter().map(|r| r.p_rally).collect();
+    let ys: Vec<f64> = rows.iter().map(|r| r.label).collect();
+    Ok(Detail {
+        reliability: reliability_table(&ps, &ys)?,
+        p,
+        series: series.clone(),
     })
 }
 
@@ -113,6 +130,7 @@ pub fn sweep(
         .collect();
     let mut out = Sweep {
         configs: configs.to_vec(),
+        entry_learned: false,
         assets: Vec::new(),
         failed: Vec::new(),
     };
@@ -128,6 +146,108 @@ pub fn sweep(
     Ok(out)
 }
 
+/// [`sweep`] with model v2: the tickers are prepared, pooled per fold year
+/// (the pool is this run's tickers), and each config is backtested with
+/// its fold's learned entry threshold (80th percentile of the fold's
+/// training P on rows at least as compressed as the config asks).
+pub fn sweep_v2(
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    configs: &[TradeConfig],
+    rule: BarrierRule,
+    keep_detail: bool,
+) -> Result<Sweep, PipelineError> {
+    let vix = data.vix()?;
+    let prepared: Vec<Result<V2Ticker, PipelineError>> = data
+        .load(tickers)
+        .into_par_iter()
+        .map(|l| {
+            let s = l?;
+            let t = s.ticker.clone();
+            V2Ticker::new(s, &vix).map_err(|e| e.for_ticker(&t))
+        })
+        .collect();
+    let mut failed = Vec::new();
+    let mut ready = Vec::new();
+    for (t, r) in tickers.iter().zip(prepared) {
+        match r {
+            Ok(v) => ready.push(v),
+            Err(e) => failed.push((t.clone(), e.to_string())),
+        }
+    }
+    let comps: Vec<f64> = configs.iter().map(|c| c.comp_threshold).collect();
+    let wf = walk_forward_v2_with(&ready, &comps, rule)?;
+    failed.extend(wf.failed.iter().cloned());
+    let by_year: BTreeMap<i32, &V2Fold> = wf.folds.iter().map(|f| (f.year, f)).collect();
+    let by_name: BTreeMap<&str, &V2Ticker> = ready.iter().map(|t| (t.ticker(), t)).collect();
+    let assets: Vec<(String, Result<AssetRun, PipelineError>)> = wf
+        .tickers
+        .par_iter()
+        .filter_map(|r| by_name.get(r.ticker.as_str()).map(|t| (r, *t)))
+        .map(|(r, t)| {
+            (
+                r.ticker.clone(),
+                v2_asset(r, t, configs, &by_year, keep_detail),
+            )
+        })
+        .collect();
+    let mut out = Sweep {
+        configs: configs.to_vec(),
+        entry_learned: true,
+        assets: Vec::new(),
+        failed,
+    };
+    for (t, a) in assets {
+        match a {
+            Ok(a) => out.assets.push(a),
+            Err(e) => {
+                tracing::info!("{e}");
+                out.failed.push((t, e.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One ticker of [`sweep_v2`]: its P series and one backtest per config
+/// with the fold's entry threshold for that config's compression cut.
+fn v2_asset(
+    r: &V2TickerResult,
+    t: &V2Ticker,
+    configs: &[TradeConfig],
+    by_year: &BTreeMap<i32, &V2Fold>,
+    keep_detail: bool,
+) -> Result<AssetRun, PipelineError> {
+    let n = t.series.len();
+    let mut p = vec![f64::NAN; n];
+    for row in &r.rows {
+        p[row.t] = row.p_rally;
+    }
+    let backtests = (0..configs.len())
+        .map(|k| {
+            let mut entry = vec![f64::NAN; n];
+            for row in &r.rows {
+                entry[row.t] = by_year
+                    .get(&row.fold_year)
+                    .and_then(|f| f.thresholds_by_comp.get(k).copied().flatten())
+                    .map_or(f64::NAN, |th| th.entry);
+            }
+            backtest_p(&t.series, &t.prepared.frame, &p, &configs[k], Some(&entry))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.for_ticker(&r.ticker))?;
+    let detail = keep_detail
+        .then(|| detail(&t.series, &r.rows, p))
+        .transpose()?;
+    Ok(AssetRun {
+        ticker: r.ticker.clone(),
+        bars: n,
+        wf: Some(r.metrics.clone()),
+        backtests,
+        detail,
+    })
+}
+
 /// The named configs plus a grid of `p_threshold` x `comp_threshold` around
 /// the baseline (for `retrainer optimize`).
 pub fn optimisation_grid() -> Vec<TradeConfig> {
@@ -141,6 +261,21 @@ pub fn optimisation_grid() -> Vec<TradeConfig> {
             cfg.comp_threshold = c;
             out.push(cfg);
         }
+    }
+    out
+}
+
+/// The named configs plus a grid of `comp_threshold` around the baseline,
+/// for model v2: its entry threshold is learned per fold, so a grid over
+/// `p_threshold` would only repeat itself.
+pub fn optimisation_grid_v2() -> Vec<TradeConfig> {
+    let mut out = TradeConfig::all();
+    let base = TradeConfig::baseline();
+    for c in [0.45, 0.50, 0.55, 0.60, 0.65] {
+        let mut cfg = base.clone();
+        cfg.name = format!("grid comp>={c:.2}");
+        cfg.comp_threshold = c;
+        out.push(cfg);
     }
     out
 }

@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 use rally_data::Series;
 use rally_features::ExtraFeatures;
-use rally_model::v2::{PooledModel, TickerFold, V2Inputs, fit_pooled, ticker_fold};
-use rally_model::walkforward::{FoldWindow, OosRow, fold_windows};
+use rally_model::v2::{
+    PooledModel, Thresholds, TickerFold, V2Inputs, fit_pooled, thresholds_at, ticker_fold_rule,
+};
+use rally_model::walkforward::{BarrierRule, FoldWindow, OosRow, fold_windows};
 use rally_model::{ClassMetrics, ModelError, class_metrics};
 use rally_pipeline::PipelineError;
 use rally_pipeline::prepared::Prepared;
@@ -69,6 +71,10 @@ pub struct V2Fold {
     pub model: Option<PooledModel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// Thresholds for each compression cut the run asked for (see
+    /// [`walk_forward_v2_with`]), in that order; empty without a model.
+    #[serde(skip)]
+    pub thresholds_by_comp: Vec<Option<Thresholds>>,
 }
 
 /// One ticker's v2 out-of-sample rows (classic's rows, v2's P).
@@ -107,6 +113,24 @@ pub fn walk_forward_v2(
     tickers: &[V2Ticker],
     comp_threshold: f64,
 ) -> Result<V2WalkForward, PipelineError> {
+    walk_forward_v2_with(tickers, &[comp_threshold], BarrierRule::Auto)
+}
+
+/// [`walk_forward_v2`] under a barrier rule, with the thresholds of several
+/// compression cuts (one per config of a sweep) in each fold's
+/// `thresholds_by_comp`; the model's own `thresholds` use `comps[0]`.
+pub fn walk_forward_v2_with(
+    tickers: &[V2Ticker],
+    comps: &[f64],
+    rule: BarrierRule,
+) -> Result<V2WalkForward, PipelineError> {
+    let comp_threshold =
+        comps
+            .first()
+            .copied()
+            .ok_or(PipelineError::from(ModelError::EmptyInput(
+                "compression thresholds",
+            )))?;
     // 1. Every ticker-fold, in parallel (the HMM fits are the cost).
     let jobs: Vec<(usize, FoldWindow)> = tickers
         .iter()
@@ -119,7 +143,7 @@ pub fn walk_forward_v2(
         .collect();
     let done: Vec<(usize, Result<TickerFold, ModelError>)> = jobs
         .par_iter()
-        .map(|&(i, w)| (i, ticker_fold(&tickers[i].inputs(), w)))
+        .map(|&(i, w)| (i, ticker_fold_rule(&tickers[i].inputs(), w, rule)))
         .collect();
     let mut per_ticker: Vec<Result<Vec<TickerFold>, ModelError>> =
         tickers.iter().map(|_| Ok(Vec::new())).collect();
@@ -158,6 +182,10 @@ pub fn walk_forward_v2(
             |(year, parts)| match fit_pooled(*year, parts, comp_threshold) {
                 Ok(m) => Ok(V2Fold {
                     year: *year,
+                    thresholds_by_comp: comps
+                        .iter()
+                        .map(|&c| thresholds_at(&m, parts, c))
+                        .collect(),
                     model: Some(m),
                     skipped: None,
                 }),
@@ -166,6 +194,7 @@ pub fn walk_forward_v2(
                         year: *year,
                         model: None,
                         skipped: Some(why),
+                        thresholds_by_comp: Vec::new(),
                     }),
                     None => Err(e),
                 },

@@ -13,7 +13,7 @@ use rally_features::{ExtraFeatures, FORWARD_HORIZON, median_daily_sd};
 use super::{N_V2, V2Row};
 use crate::error::ModelError;
 use crate::walkforward::{
-    FoldWindow, N_FEATURES, TickerInputs, TrainedWindow, fold_windows, train_fold,
+    BarrierRule, FoldWindow, N_FEATURES, TickerInputs, TrainedWindow, fold_windows, train_fold_rule,
 };
 
 /// A ticker's classic inputs and its v2 extras, borrowed.
@@ -72,6 +72,16 @@ fn v2_row(inp: &V2Inputs<'_>, w: &TrainedWindow, t: usize, sd_day: f64) -> Optio
 /// know whether classic scores the fold); a zero-variance HMM window is an
 /// error for the ticker, as in classic.
 pub fn ticker_fold(inp: &V2Inputs<'_>, window: FoldWindow) -> Result<TickerFold, ModelError> {
+    ticker_fold_rule(inp, window, BarrierRule::Auto)
+}
+
+/// [`ticker_fold`] under a chosen barrier rule: the rule sets the labels;
+/// `sd_day` (and so `lvol_bar` / `latr_bar`) is the window's either way.
+pub fn ticker_fold_rule(
+    inp: &V2Inputs<'_>,
+    window: FoldWindow,
+    rule: BarrierRule,
+) -> Result<TickerFold, ModelError> {
     let (year, (lo, hi), (te_lo, te_hi)) = window;
     let c = &inp.classic;
     if inp.extras.len() != c.len() {
@@ -81,7 +91,7 @@ pub fn ticker_fold(inp: &V2Inputs<'_>, window: FoldWindow) -> Result<TickerFold,
             got: inp.extras.len(),
         });
     }
-    let w = train_fold(c, lo, hi, te_hi)?;
+    let w = train_fold_rule(c, lo, hi, te_hi, rule)?;
     let sd_day = median_daily_sd(&c.frame.rv[lo..=hi]);
     let h = FORWARD_HORIZON;
     let mut fold = TickerFold {

@@ -185,25 +185,31 @@ fn fit_inner(parts: &[&TickerFold], comp_threshold: f64) -> Result<PooledModel, 
         n_tickers: parts.iter().filter(|p| !p.train_y.is_empty()).count(),
         thresholds: None,
     };
+    model.thresholds = thresholds_at(&model, parts, comp_threshold);
+    Ok(model)
+}
+
+/// The entry / watchlist thresholds of `model` on the training rows of
+/// `parts` with `compression >= comp_threshold`; `None` when there is no
+/// such row. [`fit_pooled`] stores the ones of its own `comp_threshold`;
+/// a sweep over configs asks for the others.
+pub fn thresholds_at(
+    model: &PooledModel,
+    parts: &[&TickerFold],
+    comp_threshold: f64,
+) -> Option<Thresholds> {
     let compressed: Vec<f64> = parts
         .iter()
         .flat_map(|p| p.train_x.iter().zip(&p.train_compression))
         .filter(|(_, c)| **c >= comp_threshold)
         .map(|(r, _)| model.predict(r))
         .collect();
-    model.thresholds = match (
-        percentile_linear(&compressed, ENTRY_PERCENTILE),
-        percentile_linear(&compressed, WATCH_PERCENTILE),
-    ) {
-        (Some(entry), Some(watch)) => Some(Thresholds {
-            comp_threshold,
-            n_compressed: compressed.len(),
-            entry,
-            watch,
-        }),
-        _ => None,
-    };
-    Ok(model)
+    Some(Thresholds {
+        comp_threshold,
+        n_compressed: compressed.len(),
+        entry: percentile_linear(&compressed, ENTRY_PERCENTILE)?,
+        watch: percentile_linear(&compressed, WATCH_PERCENTILE)?,
+    })
 }
 
 #[cfg(test)]
@@ -336,6 +342,10 @@ mod tests {
         assert!(t.watch <= t.entry);
         let none = fit_pooled(2020, &[&a], 2.0).unwrap();
         assert_eq!(none.thresholds, None);
+        // Asked afterwards for another cut: the same as fitting with it.
+        let at = fit_pooled(2020, &[&a], 0.75).unwrap().thresholds;
+        assert_eq!(thresholds_at(&m, &[&a], 0.75), at);
+        assert_eq!(at.unwrap().n_compressed, 80);
     }
 
     #[test]
