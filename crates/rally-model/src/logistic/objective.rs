@@ -110,7 +110,8 @@ impl Problem<'_> {
 impl Problem<'_> {
     /// Hot path of Newton: gradient and upper-triangle Hessian at `theta`,
     /// no objective. `a` is a `d + 1` scratch buffer. Dispatches to a
-    /// fixed-size kernel (fully unrolled, no bounds checks) for `d <= 15`.
+    /// fixed-size kernel (fully unrolled, no bounds checks) for `d <= 15`
+    /// and for model v2's `d = 22`.
     pub(super) fn grad_hess(&self, theta: &[f64], a: &mut [f64], g: &mut [f64], h: &mut [f64]) {
         macro_rules! dispatch {
             ($($p:literal),*) => {
@@ -120,7 +121,7 @@ impl Problem<'_> {
                 }
             };
         }
-        dispatch!(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+        dispatch!(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 23)
     }
 
     fn grad_hess_fixed<const P: usize>(&self, theta: &[f64], g: &mut [f64], h: &mut [f64]) {
