@@ -40,8 +40,27 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo deny --offline check licenses bans sources
 
-# Kernel benchmarks (criterion) and the universe-scale stage table.
+# Kernel benchmarks (criterion), the universe-scale stage table, and the
+# classic vs v2 export timing on the shared data.
 bench:
     cargo bench -p rally-features -p rally-hmm -p rally-model -p rally-trade
-    cargo bench -p rally-pipeline --bench format
+    cargo bench -p rally-research --bench format
     cargo run --release --bin retrainer -- bench --jobs 2
+    just bench-export
+
+# `retrainer export` of every ticker in DATA, classic then v2, with --jobs 2
+# (v2 must stay within 1.5x classic). Needs the shared market data.
+bench-export DATA="../shared/data/market":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -d "{{DATA}}" ]; then echo "bench-export: no market data at {{DATA}}; skipped"; exit 0; fi
+    cargo build --release --bin retrainer -j2
+    tickers=$(ls "{{DATA}}" | sed -n 's/\.csv$//p' | tr '\n' ' ')
+    out=$(mktemp -d)
+    for model in classic v2; do
+        start=$(date +%s.%N)
+        target/release/retrainer export --model $model --jobs 2 --source "csv:{{DATA}}" --tickers $tickers --out "$out/$model" 2>/dev/null
+        end=$(date +%s.%N)
+        echo "$model $(echo "$end - $start" | bc)"
+    done | awk '{t[$1]=$2; printf "export %-7s %6.2f s\n", $1, $2} END {printf "v2 / classic: %.2fx\n", t["v2"]/t["classic"]}'
+    rm -rf "$out"
