@@ -127,8 +127,8 @@ pub fn backtest(
 
 /// [`backtest`] with the P threshold set bar by bar: a model that learns
 /// its own entry threshold per fold (model v2) hands the fold's threshold
-/// for each bar; everything else comes from `cfg`. A non-finite threshold
-/// takes no entry on that bar. `None` is exactly [`backtest`].
+/// for each bar; everything else comes from `cfg`. A NaN threshold takes
+/// no entry on that bar; `-inf` lets any P through. `None` is exactly [`backtest`].
 pub fn backtest_with_entry(
     input: &BacktestInput<'_>,
     cfg: &TradeConfig,
@@ -156,11 +156,7 @@ pub fn backtest_with_entry(
     for t in start..n {
         let bar = input.bar(t);
         if let Some(e) = entry {
-            bar_cfg.p_threshold = if e[t].is_finite() {
-                e[t]
-            } else {
-                f64::INFINITY
-            };
+            bar_cfg.p_threshold = if e[t].is_nan() { f64::INFINITY } else { e[t] };
         }
         let out = step(book, &bar, t + 1 < n, &bar_cfg);
         for ev in &out.events {

@@ -16,6 +16,7 @@
 //! - [`published`](mod@published): [`EntrySignal`], the signal as scans, alerts and the store carry it.
 
 pub mod backtest;
+pub mod benchmark;
 pub mod config;
 pub mod equity;
 pub mod machine;
@@ -27,6 +28,7 @@ pub mod published;
 mod tests;
 
 pub use backtest::{Backtest, BacktestInput, DEFAULT_CAPITAL, backtest, backtest_with_entry};
+pub use benchmark::{buy_and_hold, every_compressed};
 pub use config::TradeConfig;
 pub use equity::EquityPoint;
 pub use machine::{

@@ -27,6 +27,10 @@ pub struct Portfolio {
     pub capital: f64,
     /// The portfolio equity series.
     pub equity: Vec<PortfolioPoint>,
+    /// Mean over the dates of the share of sleeves holding a position
+    /// (a sleeve's state carried forward like its equity); `None` with no
+    /// date.
+    pub exposure: Option<f64>,
 }
 
 impl Portfolio {
@@ -53,6 +57,8 @@ pub fn portfolio(series: &[&[EquityPoint]], capital: f64) -> Portfolio {
         .collect();
     let mut cursor = vec![0usize; n];
     let mut current = vec![capital; n];
+    let mut held = vec![false; n];
+    let mut held_share = 0.0;
     let nf = n as f64;
     let mut equity = Vec::with_capacity(dates.len());
     for date in dates {
@@ -63,10 +69,12 @@ pub fn portfolio(series: &[&[EquityPoint]], capital: f64) -> Portfolio {
                     break;
                 }
                 current[k] = p.equity;
+                held[k] = p.in_position;
                 cursor[k] += 1;
             }
             total += current[k] / nf;
         }
+        held_share += held.iter().filter(|h| **h).count() as f64 / nf;
         equity.push(PortfolioPoint {
             date,
             equity: total,
@@ -75,6 +83,7 @@ pub fn portfolio(series: &[&[EquityPoint]], capital: f64) -> Portfolio {
     Portfolio {
         sleeves: n,
         capital,
+        exposure: (!equity.is_empty()).then(|| held_share / equity.len() as f64),
         equity,
     }
 }
@@ -96,6 +105,21 @@ mod tests {
                 in_position: false,
             })
             .collect()
+    }
+
+    #[test]
+    fn exposure_is_the_mean_share_of_sleeves_holding() {
+        let mut a = pts(&[(2, 100.0), (3, 100.0), (4, 100.0), (5, 100.0)]);
+        a[1].in_position = true;
+        a[2].in_position = true;
+        // B holds from its first row (day 3) on, carried to day 5.
+        let mut b = pts(&[(3, 100.0), (4, 100.0)]);
+        b[0].in_position = true;
+        b[1].in_position = true;
+        let p = portfolio(&[&a, &b], 100.0);
+        // day 2: 0/2, day 3: 2/2, day 4: 2/2, day 5: 1/2 -> 2.5 / 4
+        assert_eq!(p.exposure, Some(2.5 / 4.0));
+        assert_eq!(portfolio(&[], 100.0).exposure, None);
     }
 
     #[test]

@@ -655,3 +655,42 @@ fn entry_threshold_of_the_wrong_length_is_an_error() {
         "{e:?}"
     );
 }
+
+// ---------- benchmarks ----------
+
+#[test]
+fn buy_and_hold_runs_from_the_strategys_first_bar() {
+    let bars: Vec<BarInput> = (0..5)
+        .map(|k| bar(k, 100.0, 101.0, 99.0, 100.0 + k as f64))
+        .collect();
+    let cols = Cols::from_bars(&bars);
+    let bh = buy_and_hold(&cols.input(), 2, 1000.0);
+    let got: Vec<(NaiveDate, f64, bool)> = bh
+        .iter()
+        .map(|p| (p.date, p.equity, p.in_position))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (day(2), 1000.0, true),
+            (day(3), 1000.0 * 103.0 / 102.0, true),
+            (day(4), 1000.0 * 104.0 / 102.0, true),
+        ]
+    );
+    assert!(buy_and_hold(&cols.input(), 9, 1000.0).is_empty());
+}
+
+#[test]
+fn every_compressed_enters_whatever_p_says_where_the_strategy_could() {
+    let mut bars = low_p_bars();
+    bars[16].compression = 0.2; // below the baseline's 0.55: no entry there
+    let cols = Cols::from_bars(&bars);
+    let strategy = backtest(&cols.input(), &cfg(), 100_000.0).unwrap().unwrap();
+    assert!(strategy.trades.is_empty());
+    let bench = every_compressed(&cols.input(), &cfg(), 100_000.0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(signal_dates(&bench), vec![day(0)]);
+    assert_eq!(bench.start, strategy.start, "same first bar");
+    assert_eq!(bench.equity.len(), strategy.equity.len());
+}
