@@ -45,16 +45,13 @@ impl Analysis {
     }
 }
 
-/// Backtest a P(rally) series over a ticker's bars; `entry` sets the P
-/// threshold bar by bar (model v2's per-fold thresholds) instead of `cfg`'s.
-pub fn backtest_p(
-    series: &Series,
-    frame: &FeatureFrame,
-    p: &[f64],
-    cfg: &TradeConfig,
-    entry: Option<&[f64]>,
-) -> Result<Option<Backtest>, PipelineError> {
-    let input = BacktestInput {
+/// A ticker's bars, features and P as the backtest reads them.
+pub fn backtest_input<'a>(
+    series: &'a Series,
+    frame: &'a FeatureFrame,
+    p: &'a [f64],
+) -> BacktestInput<'a> {
+    BacktestInput {
         dates: &series.dates,
         open: &series.open,
         high: &series.high,
@@ -65,7 +62,19 @@ pub fn backtest_p(
         rv_pctile: frame.rv_pctile(),
         compression: &frame.compression,
         p,
-    };
+    }
+}
+
+/// Backtest a P(rally) series over a ticker's bars; `entry` sets the P
+/// threshold bar by bar (model v2's per-fold thresholds) instead of `cfg`'s.
+pub fn backtest_p(
+    series: &Series,
+    frame: &FeatureFrame,
+    p: &[f64],
+    cfg: &TradeConfig,
+    entry: Option<&[f64]>,
+) -> Result<Option<Backtest>, PipelineError> {
+    let input = backtest_input(series, frame, p);
     Ok(backtest_with_entry(&input, cfg, DEFAULT_CAPITAL, entry)?)
 }
 
