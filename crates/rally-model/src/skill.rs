@@ -164,7 +164,10 @@ mod tests {
         let p = [0.8, 0.2, 0.4, 0.6];
         let y = [1.0, 0.0, 0.0, 1.0];
         let r = [0.5, 0.5, 0.25, 0.25];
-        close(brier_skill(&p, &y, &r).unwrap().unwrap(), 1.0 - 0.10 / 0.28125);
+        close(
+            brier_skill(&p, &y, &r).unwrap().unwrap(),
+            1.0 - 0.10 / 0.28125,
+        );
         // Saying the reference is skill 0; worse than it is negative.
         close(brier_skill(&r, &y, &r).unwrap().unwrap(), 0.0);
         let worse = [0.2, 0.8, 0.9, 0.1];

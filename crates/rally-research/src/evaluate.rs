@@ -175,7 +175,8 @@ fn family_eval(
             })
         })
         .collect::<Result<Vec<_>, ModelError>>()?;
-    let med = |f: fn(&EvalMetrics) -> Option<f64>| median(tickers.iter().filter_map(|t| f(&t.metrics)));
+    let med =
+        |f: fn(&EvalMetrics) -> Option<f64>| median(tickers.iter().filter_map(|t| f(&t.metrics)));
     let median = MedianMetrics {
         auc: med(|m| m.auc),
         brier: med(|m| m.brier),
@@ -261,10 +262,12 @@ pub fn evaluate(
             };
             match s {
                 Some(s) => per_family[k].push(s),
-                None => return Err(ResearchError::Missing {
-                    ticker: name.to_owned(),
-                    family: f.name(),
-                }),
+                None => {
+                    return Err(ResearchError::Missing {
+                        ticker: name.to_owned(),
+                        family: f.name(),
+                    });
+                }
             }
         }
         names.push(name.to_owned());

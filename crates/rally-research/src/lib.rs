@@ -31,7 +31,9 @@ pub enum ResearchError {
     Plot(rally_plot::PlotError),
     /// The two families were scored on different out-of-sample rows (a bug:
     /// v2 scores exactly classic's rows).
-    #[error("{ticker}: classic has {classic} out-of-sample rows, v2 {v2}, or they differ in date, fold or label")]
+    #[error(
+        "{ticker}: classic has {classic} out-of-sample rows, v2 {v2}, or they differ in date, fold or label"
+    )]
     RowsDiffer {
         ticker: String,
         classic: usize,

@@ -63,7 +63,10 @@ fn failing_ticker_is_named_and_left_out_of_the_pool() {
     let mut lines = feats.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(header.len(), 23);
-    assert_eq!((header[0], header[1], header[14]), ("date", "atr_pctile", "ret1z"));
+    assert_eq!(
+        (header[0], header[1], header[14]),
+        ("date", "atr_pctile", "ret1z")
+    );
     assert_eq!(&header[1..], &rally_model::v2::V2_FEATURE_NAMES[..]);
     let wf_dates: Vec<&str> = wf.lines().skip(1).map(|l| &l[..10]).collect();
     let f_dates: Vec<&str> = lines.clone().map(|l| &l[..10]).collect();
@@ -74,7 +77,14 @@ fn failing_ticker_is_named_and_left_out_of_the_pool() {
     let m = &m["walk_forward"];
     let labelled = wf.lines().skip(1).filter(|l| !l.ends_with(',')).count();
     assert_eq!(m["n"].as_u64().unwrap() as usize, labelled);
-    for k in ["auc", "brier", "brier_skill", "ece", "log_loss", "p_extreme_share"] {
+    for k in [
+        "auc",
+        "brier",
+        "brier_skill",
+        "ece",
+        "log_loss",
+        "p_extreme_share",
+    ] {
         assert!(m[k].is_f64(), "{k}: {m}");
     }
     assert_eq!(m["p_extreme_share"], 0.0);

@@ -216,7 +216,12 @@ mod tests {
             assert_eq!(f.train_x.len(), rec.info.n_train, "fold {}", f.year);
             assert_eq!(f.classic_skipped, rec.info.skipped);
             assert_eq!(f.train_y.len(), f.train_compression.len());
-            assert_eq!(f.train_base_rate(), rec.train_base_rate(), "fold {}", f.year);
+            assert_eq!(
+                f.train_base_rate(),
+                rec.train_base_rate(),
+                "fold {}",
+                f.year
+            );
         }
     }
 }
