@@ -299,6 +299,16 @@ fn in_order<'a>(
         .collect()
 }
 
+impl Evaluation {
+    /// `retrainer evaluate --json`: one pretty-printed JSON document, keys
+    /// sorted (serde_json's map is ordered), numbers in shortest round-trip
+    /// form: identical bytes for identical results.
+    pub fn to_json(&self) -> Result<String, PipelineError> {
+        let v = serde_json::to_value(self).map_err(PipelineError::json("evaluation JSON"))?;
+        serde_json::to_string_pretty(&v).map_err(PipelineError::json("evaluation JSON"))
+    }
+}
+
 /// Both families must be scored on identical rows (same bars, folds and
 /// labels); anything else is a bug worth stopping for.
 fn check_same_rows(ticker: &str, a: &[OosRow], b: &[OosRow]) -> Result<(), ResearchError> {
