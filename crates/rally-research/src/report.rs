@@ -359,7 +359,7 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
         out.push_str(&t.render());
         out.push('\n');
     }
-    let mut headers = vec!["summary"];
+    let mut headers = vec!["figure"];
     headers.extend(ev.families.iter().map(|f| f.family.name()));
     let mut t = Table::new("Summary", &headers);
     type Pick = fn(&crate::evaluate::FamilyEval) -> String;
