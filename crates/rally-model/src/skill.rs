@@ -28,13 +28,12 @@ pub fn ece(p: &[f64], y: &[f64]) -> Result<Option<f64>, ModelError> {
     ))
 }
 
+/// P, labels and reference forecasts of the labelled rows.
+type Labelled = (Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// The labelled rows of `(p, y, reference)`: `reference` must have one
 /// finite value per labelled row.
-fn check_triples(
-    p: &[f64],
-    y: &[f64],
-    reference: &[f64],
-) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), ModelError> {
+fn check_triples(p: &[f64], y: &[f64], reference: &[f64]) -> Result<Labelled, ModelError> {
     if reference.len() != y.len() {
         return Err(ModelError::DimensionMismatch {
             what: "metrics reference forecast / label",

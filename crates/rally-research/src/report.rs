@@ -249,48 +249,6 @@ pub fn validate_text(auto: &Sweep, hand: &Sweep) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn research_reports_render_empty_sweeps() {
-        let cfg = rally_trade::TradeConfig::named("baseline").unwrap_or_else(|e| panic!("{e}"));
-        let failed = vec![(
-            "FOOBAR".to_owned(),
-            "FOOBAR: FOOBAR.csv: no such file".to_owned(),
-        )];
-        let empty = Sweep {
-            configs: vec![cfg],
-            assets: Vec::new(),
-            failed,
-        };
-        let texts = [
-            backtest_text(&empty, 0),
-            optimize_text(&empty),
-            validate_text(&empty, &empty),
-        ];
-        for text in &texts {
-            // Every table line as wide as its rule.
-            let mut width = None;
-            for line in text.lines() {
-                if line.starts_with('┌') {
-                    width = Some(line.chars().count());
-                } else if line.starts_with(['│', '├', '└']) {
-                    assert_eq!(Some(line.chars().count()), width, "misaligned:\n{text}");
-                }
-            }
-        }
-        assert!(
-            texts[0].contains("failed FOOBAR: FOOBAR.csv: no such file"),
-            "{}",
-            texts[0]
-        );
-        assert!(texts[0].contains("(none)"), "{}", texts[0]);
-        assert!(texts[2].contains("FAILED"), "{}", texts[2]);
-    }
-}
-
 /// Signed number with `d` decimals (`+0.024`); `-` when missing.
 fn snum(x: Option<f64>, d: usize) -> String {
     match x.filter(|v| v.is_finite()) {
@@ -422,4 +380,46 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
         .collect();
     out.push_str(&failures_text(&failed));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn research_reports_render_empty_sweeps() {
+        let cfg = rally_trade::TradeConfig::named("baseline").unwrap_or_else(|e| panic!("{e}"));
+        let failed = vec![(
+            "FOOBAR".to_owned(),
+            "FOOBAR: FOOBAR.csv: no such file".to_owned(),
+        )];
+        let empty = Sweep {
+            configs: vec![cfg],
+            assets: Vec::new(),
+            failed,
+        };
+        let texts = [
+            backtest_text(&empty, 0),
+            optimize_text(&empty),
+            validate_text(&empty, &empty),
+        ];
+        for text in &texts {
+            // Every table line as wide as its rule.
+            let mut width = None;
+            for line in text.lines() {
+                if line.starts_with('┌') {
+                    width = Some(line.chars().count());
+                } else if line.starts_with(['│', '├', '└']) {
+                    assert_eq!(Some(line.chars().count()), width, "misaligned:\n{text}");
+                }
+            }
+        }
+        assert!(
+            texts[0].contains("failed FOOBAR: FOOBAR.csv: no such file"),
+            "{}",
+            texts[0]
+        );
+        assert!(texts[0].contains("(none)"), "{}", texts[0]);
+        assert!(texts[2].contains("FAILED"), "{}", texts[2]);
+    }
 }

@@ -61,6 +61,9 @@ impl V2Ticker {
     }
 }
 
+/// Tickers that failed, with the reason, in input order.
+pub type Failures = Vec<(String, String)>;
+
 /// Load and prepare `tickers` from `source` (in parallel; batch-loaded
 /// when the source prefers it). Returns the ready tickers in input order
 /// and, separately, each one that failed with its reason; only a failed
@@ -68,7 +71,7 @@ impl V2Ticker {
 pub fn load_v2_tickers(
     source: &dyn rally_data::Source,
     tickers: &[String],
-) -> Result<(Vec<V2Ticker>, Vec<(String, String)>), PipelineError> {
+) -> Result<(Vec<V2Ticker>, Failures), PipelineError> {
     let vix = source.load_vix()?.series;
     let one = |l: Result<rally_data::Loaded, rally_data::DataError>| {
         let s = l?.series;
