@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use rally_cli::{ConfigArg, DataArgs, JobsArg, ModelArg};
+use rally_cli::{ConfigArg, DataArgs, JobsArg, ModelArg, ModelFamily};
 use rally_trade::TradeConfig;
 
 /// The ~520-name universe shipped with the project.
@@ -41,6 +41,24 @@ pub enum Cmd {
         data: DataArgs,
         #[command(flatten)]
         config: ConfigArg,
+        #[command(flatten)]
+        jobs: JobsArg,
+    },
+    /// How good is P(rally)? Walk-forward AUC, Brier skill, ECE and
+    /// reliability of the model families on the same out-of-sample rows.
+    Evaluate {
+        /// Model families to compare, comma-separated (v2 is pooled over
+        /// the run's tickers).
+        #[arg(long = "model", value_enum, value_delimiter = ',', default_values_t = [ModelFamily::Classic, ModelFamily::V2])]
+        models: Vec<ModelFamily>,
+        /// Print one JSON document (sorted keys) instead of the tables.
+        #[arg(long)]
+        json: bool,
+        /// Also draw every family's reliability diagram into this PNG.
+        #[arg(long, value_name = "PATH.png")]
+        plot: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
         #[command(flatten)]
         jobs: JobsArg,
     },

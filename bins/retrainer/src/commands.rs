@@ -23,7 +23,7 @@ use rally_trade::TradeConfig;
 use crate::args::{Cmd, DEFAULT_UNIVERSE_FILE, TrainArgs};
 
 /// Research runs default to the 14-asset basket.
-fn research_tickers(d: &DataArgs) -> Result<Vec<String>> {
+pub(crate) fn research_tickers(d: &DataArgs) -> Result<Vec<String>> {
     Ok(select_tickers(
         &d.tickers,
         d.universe_file.as_deref(),
@@ -95,6 +95,16 @@ pub fn run(cmd: Cmd) -> Result<i32> {
                 t0.elapsed().as_secs_f64()
             );
             Ok(if report.analysed.is_empty() { 1 } else { 0 })
+        }
+        Cmd::Evaluate {
+            models,
+            json,
+            plot,
+            data,
+            jobs,
+        } => {
+            jobs.apply()?;
+            crate::evaluate::run(&state, &models, json, plot.as_deref(), &data)
         }
         Cmd::Backtest {
             asset,

@@ -1,11 +1,13 @@
 //! `retrainer`: trains the live models (the weekly job), and owns research:
-//! export, backtests, optimisation, barrier validation, benchmarks.
+//! export, model evaluation, backtests, optimisation, barrier validation,
+//! benchmarks.
 //! Thin: parse the flags ([`args`]), set up logging, run one command
 //! ([`commands`]) and exit with its code.
 #![allow(clippy::print_stdout)]
 
 mod args;
 mod commands;
+mod evaluate;
 
 use anyhow::Context;
 use clap::Parser;

@@ -74,6 +74,21 @@ pub fn golden_v2_dir(test: &str) -> Option<PathBuf> {
     }
 }
 
+/// `$RALLY_SPEC_DIR` (default `../shared/spec`: METHOD.md, MODEL-V2.md and
+/// their reference tables), or `None` with a skip line.
+pub fn spec_dir(test: &str) -> Option<PathBuf> {
+    let d = dir_from_env("RALLY_SPEC_DIR", "../shared/spec");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!(
+            "SKIP {test}: spec folder {} is absent (set RALLY_SPEC_DIR to run it)",
+            d.display()
+        );
+        None
+    }
+}
+
 /// Tickers that have a `features.csv` in the golden folder, sorted.
 pub fn tickers(golden: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(golden)

@@ -4,7 +4,8 @@
 //! optimum), the increasing isotonic calibration (scikit-learn compatible),
 //! feature standardisation, the walk-forward procedure, the live model
 //! artefact and the classification metrics (AUC, Brier, log loss, base rate,
-//! reliability table), and model v2: the pooled 22-feature regression
+//! reliability table; ECE, Brier skill and the share of P at 0 or 1 in
+//! [`skill`]), and model v2: the pooled 22-feature regression
 //! ([`v2`]).
 //!
 //! What it is not: it does no I/O (data loading, feature engineering and the
@@ -16,6 +17,7 @@ pub mod isotonic;
 pub mod live;
 pub mod logistic;
 pub mod metrics;
+pub mod skill;
 pub mod v2;
 pub mod walkforward;
 
@@ -27,3 +29,4 @@ pub use logistic::{
 pub use metrics::{
     ClassMetrics, ReliabilityBin, auc_tol, class_metrics, reliability_bin, reliability_table,
 };
+pub use skill::{EvalMetrics, brier_skill, ece, eval_metrics, extreme_share};

@@ -31,7 +31,9 @@ pub struct ClassMetrics {
     pub base_rate: Option<f64>,
 }
 
-fn check_pairs(p: &[f64], y: &[f64]) -> Result<(Vec<f64>, Vec<f64>), ModelError> {
+/// The labelled rows of `(p, y)`: lengths must match, a labelled row needs
+/// a finite P and a label of 0 or 1.
+pub(crate) fn check_pairs(p: &[f64], y: &[f64]) -> Result<(Vec<f64>, Vec<f64>), ModelError> {
     if p.len() != y.len() {
         return Err(ModelError::DimensionMismatch {
             what: "metrics p / label",

@@ -125,6 +125,9 @@ pub struct TrainedWindow {
     pub x: Vec<[f64; N_FEATURES]>,
     /// Labels under this window's barriers, rows `first..upto`.
     pub labels: Vec<f64>,
+    /// How many of the window's `info.n_train` training rows rallied (all
+    /// of them, before the purged split).
+    pub n_train_positive: usize,
 }
 
 impl TrainedWindow {
@@ -264,6 +267,7 @@ fn train_rows_in(
         weights: None,
         skipped: None,
     };
+    let n_train_positive = rows.iter().filter(|&&t| yr(t) == 1.0).count();
     let skip = |mut info: WindowInfo, why: &str, x, labels, hmm| {
         info.skipped = Some(why.to_owned());
         Ok(TrainedWindow {
@@ -273,6 +277,7 @@ fn train_rows_in(
             first,
             x,
             labels,
+            n_train_positive,
         })
     };
     let n = rows.len();
@@ -319,6 +324,7 @@ fn train_rows_in(
         first,
         x,
         labels,
+        n_train_positive,
     })
 }
 
@@ -351,6 +357,20 @@ pub struct FoldRecord {
     pub year: i32,
     #[serde(flatten)]
     pub info: WindowInfo,
+    /// Positives among the fold's `info.n_train` training rows (not in
+    /// `folds.json`; `None` for a record read back from a file).
+    #[serde(skip)]
+    pub n_train_positive: Option<usize>,
+}
+
+impl FoldRecord {
+    /// Mean label of the fold's training rows (all of them, METHOD §6):
+    /// the reference forecast of the Brier skill. `None` without training
+    /// rows or when the record does not know its positives.
+    pub fn train_base_rate(&self) -> Option<f64> {
+        let pos = self.n_train_positive?;
+        (self.info.n_train > 0).then(|| pos as f64 / self.info.n_train as f64)
+    }
 }
 
 /// One out-of-sample prediction (`walkforward.csv`).
@@ -444,7 +464,14 @@ pub fn run_fold(
             }
         }
     }
-    Ok((FoldRecord { year, info: w.info }, out))
+    Ok((
+        FoldRecord {
+            year,
+            info: w.info,
+            n_train_positive: Some(w.n_train_positive),
+        },
+        out,
+    ))
 }
 
 /// Concatenate fold results in order and compute the out-of-sample metrics.

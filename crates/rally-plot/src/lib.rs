@@ -1,12 +1,13 @@
 //! PNG charts of backtests and probability calibration, drawn with `plotters`
-//! for `retrainer backtest --plot`.
+//! for `retrainer backtest --plot` and `retrainer evaluate --plot`.
 //!
 //! Three charts, one PNG each ([`WIDTH`]x[`HEIGHT`]):
 //! - [`equity_chart`]: strategy against buy-and-hold as cumulative return on a
 //!   log scale, drawdown underneath;
 //! - [`price_chart`]: price with entry/exit markers, P(rally) and its threshold
 //!   underneath;
-//! - [`reliability_chart`]: the reliability diagram with bin counts underneath.
+//! - [`reliability_chart`]: the reliability diagram with bin counts underneath
+//!   ([`reliability_compare_chart`]: several models on one chart);
 //!
 //! What it is not: it computes none of the numbers it draws beyond rebasing and
 //! drawdown (the backtest, the model metrics and the caller own those), and it
@@ -26,7 +27,9 @@ use plotters::prelude::*;
 
 pub use equity::equity_chart;
 pub use price::price_chart;
-pub use reliability::{ReliabilityPoint, reliability_chart};
+pub use reliability::{
+    ReliabilityPoint, ReliabilitySeries, reliability_chart, reliability_compare_chart,
+};
 
 /// Width of every chart, pixels.
 pub const WIDTH: u32 = 1200;

@@ -29,6 +29,18 @@ pub struct ReliabilityPoint {
     pub frac_pos: Option<f64>,
 }
 
+/// One model's reliability table, drawn as one coloured series.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReliabilitySeries<'a> {
+    /// Legend name of the series.
+    pub name: &'a str,
+    /// Its bins (same edges for every series of a chart).
+    pub bins: &'a [ReliabilityPoint],
+}
+
+/// Series colours, in order.
+const COLOURS: [RGBColor; 4] = [BLUE, style::ORANGE, style::GREEN, style::PURPLE];
+
 /// Writes the reliability diagram to `path` (a `.png`): each non-empty bin's
 /// mean predicted P against its observed fraction positive, the diagonal of
 /// perfect calibration, and the rows per bin as bars underneath.
@@ -40,35 +52,80 @@ pub fn reliability_chart(
     title: &str,
     bins: &[ReliabilityPoint],
 ) -> Result<(), PlotError> {
-    if bins.is_empty() {
-        return Err(PlotError::Empty { what: "bins" });
-    }
-    let points = bins
-        .iter()
-        .filter(|b| b.n > 0)
-        .filter_map(|b| Some((b.mean_p?, b.frac_pos?)))
-        .filter(|(p, f)| p.is_finite() && f.is_finite())
-        .collect();
-    let bars = bins
-        .iter()
-        .filter(|b| b.lo.is_finite() && b.hi.is_finite())
-        .map(|b| (b.lo, b.hi, b.n))
-        .collect();
-    let diagram = Diagram {
+    reliability_compare_chart(
+        path,
         title,
-        points,
-        bars,
-    };
+        &[ReliabilitySeries {
+            name: "Model",
+            bins,
+        }],
+    )
+}
+
+/// [`reliability_chart`] of several models on one chart (one colour each,
+/// named in the legend; their row counts side by side in each bin).
+/// Errors when there is no series or a series has no bins.
+pub fn reliability_compare_chart(
+    path: impl AsRef<Path>,
+    title: &str,
+    series: &[ReliabilitySeries<'_>],
+) -> Result<(), PlotError> {
+    if series.is_empty() {
+        return Err(PlotError::Empty { what: "series" });
+    }
+    let mut lines = Vec::with_capacity(series.len());
+    for (k, s) in series.iter().enumerate() {
+        if s.bins.is_empty() {
+            return Err(PlotError::Empty { what: "bins" });
+        }
+        let points = s
+            .bins
+            .iter()
+            .filter(|b| b.n > 0)
+            .filter_map(|b| Some((b.mean_p?, b.frac_pos?)))
+            .filter(|(p, f)| p.is_finite() && f.is_finite())
+            .collect();
+        let bars = s
+            .bins
+            .iter()
+            .filter(|b| b.lo.is_finite() && b.hi.is_finite())
+            .map(|b| (b.lo, b.hi, b.n))
+            .collect();
+        lines.push(Line {
+            name: s.name.to_owned(),
+            colour: COLOURS[k % COLOURS.len()],
+            points,
+            bars,
+        });
+    }
+    let diagram = Diagram { title, lines };
     render(path.as_ref(), |root| diagram.draw(root))
+}
+
+/// One series as drawn.
+struct Line {
+    name: String,
+    colour: RGBColor,
+    /// `(mean_p, frac_pos)` of the bins with rows.
+    points: Vec<(f64, f64)>,
+    /// `(lo, hi, n)` of every bin.
+    bars: Vec<(f64, f64, usize)>,
 }
 
 /// Everything the two panels draw.
 struct Diagram<'a> {
     title: &'a str,
-    /// `(mean_p, frac_pos)` of the bins with rows.
-    points: Vec<(f64, f64)>,
-    /// `(lo, hi, n)` of every bin.
-    bars: Vec<(f64, f64, usize)>,
+    lines: Vec<Line>,
+}
+
+/// A bar's count label: exact for one series, compact (`12k`) when several
+/// share a bin.
+fn count_label(n: usize, compact: bool) -> String {
+    if compact && n >= 10_000 {
+        format!("{}k", (n + 500) / 1000)
+    } else {
+        n.to_string()
+    }
 }
 
 impl Diagram<'_> {
@@ -115,22 +172,21 @@ impl Diagram<'_> {
             ))?
             .label("Perfect calibration")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], GREY.stroke_width(3)));
-        chart
-            .draw_series(LineSeries::new(
-                self.points.iter().copied(),
-                BLUE.stroke_width(2),
-            ))?
-            .label("Model")
-            .legend(|(x, y)| {
-                EmptyElement::at((x + 12, y))
-                    + PathElement::new(vec![(-12, 0), (12, 0)], BLUE.stroke_width(2))
-                    + Circle::new((0, 0), 5, BLUE.filled())
-            });
-        chart.draw_series(
-            self.points
-                .iter()
-                .map(|&p| Circle::new(p, 6, BLUE.filled())),
-        )?;
+        for l in &self.lines {
+            let colour = l.colour;
+            chart
+                .draw_series(LineSeries::new(
+                    l.points.iter().copied(),
+                    colour.stroke_width(2),
+                ))?
+                .label(l.name.as_str())
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x + 12, y))
+                        + PathElement::new(vec![(-12, 0), (12, 0)], colour.stroke_width(2))
+                        + Circle::new((0, 0), 5, colour.filled())
+                });
+            chart.draw_series(l.points.iter().map(|&p| Circle::new(p, 6, colour.filled())))?;
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -144,7 +200,12 @@ impl Diagram<'_> {
         &self,
         area: &DrawingArea<DB, Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let max_n = self.bars.iter().map(|b| b.2).max().unwrap_or(0);
+        let max_n = self
+            .lines
+            .iter()
+            .flat_map(|l| l.bars.iter().map(|b| b.2))
+            .max()
+            .unwrap_or(0);
         // Room above the tallest bar for its count label; never a zero range.
         let top = (max_n as f64 * 1.25).max(1.0);
         let mut chart = ChartBuilder::on(area)
@@ -169,21 +230,33 @@ impl Diagram<'_> {
             .axis_desc_style((FONT, style::AXIS_DESC))
             .draw()?;
 
-        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
-            Rectangle::new([(lo, 0.0), (hi, n as f64)], BLUE.mix(0.45).filled())
-        }))?;
-        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
-            Rectangle::new([(lo, 0.0), (hi, n as f64)], WHITE.stroke_width(2))
-        }))?;
+        // Several series share each bin side by side.
+        let k = self.lines.len().max(1);
+        let compact = k > 1;
         let label_style = TextStyle::from((FONT, style::TICK).into_font())
             .pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart.draw_series(self.bars.iter().map(|&(lo, hi, n)| {
-            Text::new(
-                n.to_string(),
-                ((lo + hi) / 2.0, n as f64),
-                label_style.clone(),
-            )
-        }))?;
+        for (j, l) in self.lines.iter().enumerate() {
+            let part = |lo: f64, hi: f64| {
+                let w = (hi - lo) / k as f64;
+                (lo + w * j as f64, lo + w * (j + 1) as f64)
+            };
+            chart.draw_series(l.bars.iter().map(|&(lo, hi, n)| {
+                let (a, b) = part(lo, hi);
+                Rectangle::new([(a, 0.0), (b, n as f64)], l.colour.mix(0.45).filled())
+            }))?;
+            chart.draw_series(l.bars.iter().map(|&(lo, hi, n)| {
+                let (a, b) = part(lo, hi);
+                Rectangle::new([(a, 0.0), (b, n as f64)], WHITE.stroke_width(2))
+            }))?;
+            chart.draw_series(l.bars.iter().map(|&(lo, hi, n)| {
+                let (a, b) = part(lo, hi);
+                Text::new(
+                    count_label(n, compact),
+                    ((a + b) / 2.0, n as f64),
+                    label_style.clone(),
+                )
+            }))?;
+        }
         Ok(())
     }
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use rally_plot::{
-    HEIGHT, PlotError, ReliabilityPoint, WIDTH, equity_chart, price_chart, reliability_chart,
+    HEIGHT, PlotError, ReliabilityPoint, ReliabilitySeries, WIDTH, equity_chart, price_chart,
+    reliability_chart, reliability_compare_chart,
 };
 use rally_trade::{ClosedTrade, ExitReason};
 
@@ -351,4 +352,50 @@ fn write_samples() {
     let short_dir = dir.join("short");
     std::fs::create_dir_all(&short_dir).unwrap();
     write_all(&short_dir, &short);
+}
+
+#[test]
+fn two_models_share_one_reliability_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = ten_bins();
+    // A second model: a different spread of rows, one big bin.
+    let b: Vec<ReliabilityPoint> = a
+        .iter()
+        .enumerate()
+        .map(|(k, p)| ReliabilityPoint {
+            n: if k == 2 { 123_456 } else { p.n / 2 },
+            frac_pos: p.frac_pos.map(|f| (f * 0.8).min(1.0)),
+            ..*p
+        })
+        .collect();
+    let path = dir.path().join("both.png");
+    reliability_compare_chart(
+        &path,
+        "P(rally) calibration: classic vs v2",
+        &[
+            ReliabilitySeries {
+                name: "classic",
+                bins: &a,
+            },
+            ReliabilitySeries {
+                name: "v2",
+                bins: &b,
+            },
+        ],
+    )
+    .unwrap();
+    assert_png(&path);
+    let err = reliability_compare_chart(dir.path().join("none.png"), "t", &[]).unwrap_err();
+    assert!(matches!(err, PlotError::Empty { what: "series" }), "{err}");
+    let err = reliability_compare_chart(
+        dir.path().join("empty.png"),
+        "t",
+        &[ReliabilitySeries {
+            name: "x",
+            bins: &[],
+        }],
+    )
+    .unwrap_err();
+    assert!(matches!(err, PlotError::Empty { what: "bins" }), "{err}");
+    assert!(!dir.path().join("none.png").exists());
 }

@@ -2,8 +2,10 @@
 //! (`features.csv`, `hmm.json`, `model.json`, `walkforward.csv`,
 //! `folds.json`, `trades.csv`, `equity.csv`, `metrics.json`) and, for
 //! several tickers, `portfolio_equity.csv` / `portfolio_metrics.json`.
-//! The model v2 export ([`export_v2`]) writes `walkforward.csv` per ticker
-//! and the fold years' pooled models in `pooled.json`.
+//! The model v2 export ([`export_v2`]) writes `walkforward.csv`,
+//! `features.csv` (the 22 inputs of the out-of-sample rows) and
+//! `metrics.json` per ticker and the fold years' pooled models in
+//! `pooled.json`.
 //! Every file is written atomically.
 
 use std::collections::HashMap;
@@ -20,7 +22,8 @@ use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
 use crate::format::{push_date, push_g17};
-use crate::v2::{V2Ticker, V2WalkForward, walk_forward_v2};
+use crate::v2::{V2TickerResult, V2WalkForward, load_v2_tickers, walk_forward_v2};
+use rally_model::v2::V2_FEATURE_NAMES;
 use rally_pipeline::PipelineError;
 
 fn write(path: &Path, text: &[u8]) -> Result<(), PipelineError> {
@@ -240,14 +243,44 @@ pub fn pooled_json(wf: &V2WalkForward) -> Result<Value, PipelineError> {
     serde_json::to_value(&wf.folds).map_err(PipelineError::json("pooled.json"))
 }
 
-/// Write a v2 walk-forward: `dir/TICKER/walkforward.csv` per ticker and
-/// `dir/pooled.json`.
+/// v2 `features.csv` text: the date and the 22 raw features
+/// ([`V2_FEATURE_NAMES`] order) of each out-of-sample row; NaN is an empty
+/// field, as in the classic `features.csv`.
+pub fn v2_features_csv(t: &V2TickerResult) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.rows.len() * 22 * 20 + 256);
+    out.extend_from_slice(b"date,");
+    out.extend_from_slice(V2_FEATURE_NAMES.join(",").as_bytes());
+    out.push(b'\n');
+    for (r, x) in t.rows.iter().zip(&t.features) {
+        push_date(&mut out, r.date);
+        for &v in x {
+            out.push(b',');
+            push_g17(&mut out, v);
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// v2 `metrics.json`: the ticker's walk-forward figures of
+/// [`rally_model::EvalMetrics`] (Brier skill against the training base
+/// rate of each row's fold, ECE, share of P at 0 or 1, ...).
+fn v2_metrics_json(t: &V2TickerResult) -> Result<Value, PipelineError> {
+    let m = crate::evaluate::v2_ticker_metrics(t)?;
+    let m = serde_json::to_value(m).map_err(PipelineError::json("metrics.json"))?;
+    Ok(json!({ "walk_forward": m }))
+}
+
+/// Write a v2 walk-forward: per ticker `dir/TICKER/walkforward.csv`,
+/// `features.csv` and `metrics.json`, and `dir/pooled.json`.
 pub fn write_v2(dir: &Path, wf: &V2WalkForward) -> Result<(), PipelineError> {
     std::fs::create_dir_all(dir).map_err(|e| PipelineError::io(dir, e))?;
     wf.tickers.par_iter().try_for_each(|t| {
         let d = dir.join(&t.ticker);
         std::fs::create_dir_all(&d).map_err(|e| PipelineError::io(&d, e))?;
-        write(&d.join("walkforward.csv"), &oos_csv(&t.rows))
+        write(&d.join("walkforward.csv"), &oos_csv(&t.rows))?;
+        write(&d.join("features.csv"), &v2_features_csv(t))?;
+        write_json(&d.join("metrics.json"), &v2_metrics_json(t)?)
     })?;
     write_json(&dir.join("pooled.json"), &pooled_json(wf)?)
 }
@@ -263,28 +296,8 @@ pub fn export_v2(
     out: &Path,
     cfg: &rally_trade::TradeConfig,
 ) -> Result<crate::analysis::RunReport, PipelineError> {
-    let vix = source.load_vix()?.series;
-    let one = |l: Result<rally_data::Loaded, rally_data::DataError>| {
-        let s = l?.series;
-        let ticker = s.ticker.clone();
-        V2Ticker::new(s, &vix).map_err(|e| e.for_ticker(&ticker))
-    };
-    let loaded: Vec<Result<V2Ticker, PipelineError>> = if source.prefers_batch() {
-        source.load_many(tickers).into_par_iter().map(one).collect()
-    } else {
-        tickers.par_iter().map(|t| one(source.load(t))).collect()
-    };
-    let mut failed: HashMap<String, String> = HashMap::new();
-    let mut ready = Vec::with_capacity(loaded.len());
-    for (t, r) in tickers.iter().zip(loaded) {
-        match r {
-            Ok(v) => ready.push(v),
-            Err(e) => {
-                tracing::info!("{e}");
-                failed.insert(t.clone(), e.to_string());
-            }
-        }
-    }
+    let (ready, failed) = load_v2_tickers(source, tickers)?;
+    let mut failed: HashMap<String, String> = failed.into_iter().collect();
     let wf = walk_forward_v2(&ready, cfg.comp_threshold)?;
     write_v2(out, &wf)?;
     failed.extend(wf.failed.iter().cloned());

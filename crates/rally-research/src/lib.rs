@@ -3,7 +3,8 @@
 //! exact `%.17g` writer ([`export`], [`format`]), backtest sweeps over
 //! tickers and configs ([`sweep`]), their charts ([`plots`]), the
 //! universe-scale bench ([`bench`]), the research reports ([`report`]) and
-//! the pooled model v2 walk-forward ([`v2`], exported by [`export::export_v2`]).
+//! the pooled model v2 walk-forward ([`v2`], exported by [`export::export_v2`])
+//! and the evaluation of both families' P on the same rows ([`evaluate`]).
 //!
 //! What it is not: the live system (retrain, scan, health: `rally-pipeline`).
 //! Errors are the application's [`PipelineError`], plus [`ResearchError`]
@@ -11,6 +12,7 @@
 
 pub mod analysis;
 pub mod bench;
+pub mod evaluate;
 pub mod export;
 pub mod format;
 pub mod plots;
@@ -27,4 +29,20 @@ pub enum ResearchError {
     Pipeline(#[from] PipelineError),
     #[error("plot: {0}")]
     Plot(rally_plot::PlotError),
+    /// The two families were scored on different out-of-sample rows (a bug:
+    /// v2 scores exactly classic's rows).
+    #[error(
+        "{ticker}: classic has {classic} out-of-sample rows, v2 {v2}, or they differ in date, fold or label"
+    )]
+    RowsDiffer {
+        ticker: String,
+        classic: usize,
+        v2: usize,
+    },
+    /// A ticker that did not fail has no result in a family (a bug).
+    #[error("{ticker}: no {family} result")]
+    Missing {
+        ticker: String,
+        family: &'static str,
+    },
 }

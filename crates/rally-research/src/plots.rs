@@ -1,8 +1,13 @@
-//! `--plot`: the research charts of a sweep written as PNGs into `plots/`.
+//! `--plot`: the research charts of a sweep written as PNGs into `plots/`,
+//! and the reliability chart of `retrainer evaluate --plot PATH`.
 
 use std::path::{Path, PathBuf};
 
-use rally_plot::{ReliabilityPoint, equity_chart, price_chart, reliability_chart};
+use rally_model::ReliabilityBin;
+use rally_plot::{
+    ReliabilityPoint, ReliabilitySeries, equity_chart, price_chart, reliability_chart,
+    reliability_compare_chart,
+};
 
 use rally_pipeline::PipelineError;
 
@@ -52,17 +57,7 @@ pub fn write_plots(dir: &Path, s: &Sweep, k: usize) -> Result<Vec<PathBuf>, Rese
         )
         .map_err(plot_err)?;
         written.push(p);
-        let bins: Vec<ReliabilityPoint> = d
-            .reliability
-            .iter()
-            .map(|b| ReliabilityPoint {
-                lo: b.lo,
-                hi: b.hi,
-                n: b.n,
-                mean_p: b.mean_p,
-                frac_pos: b.frac_pos,
-            })
-            .collect();
+        let bins = points(&d.reliability);
         let p = dir.join(format!("{}_reliability.png", a.ticker));
         reliability_chart(
             &p,
@@ -89,4 +84,49 @@ pub fn write_plots(dir: &Path, s: &Sweep, k: usize) -> Result<Vec<PathBuf>, Rese
         written.push(p);
     }
     Ok(written)
+}
+
+fn points(bins: &[ReliabilityBin]) -> Vec<ReliabilityPoint> {
+    bins.iter()
+        .map(|b| ReliabilityPoint {
+            lo: b.lo,
+            hi: b.hi,
+            n: b.n,
+            mean_p: b.mean_p,
+            frac_pos: b.frac_pos,
+        })
+        .collect()
+}
+
+/// `retrainer evaluate --plot PATH`: every family's pooled reliability
+/// table on one chart (the parent directory is created).
+pub fn write_evaluation_plot(
+    path: &Path,
+    ev: &crate::evaluate::Evaluation,
+) -> Result<(), ResearchError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| PipelineError::io(dir, e))?;
+    }
+    let bins: Vec<Vec<ReliabilityPoint>> =
+        ev.families.iter().map(|f| points(&f.reliability)).collect();
+    let series: Vec<ReliabilitySeries<'_>> = ev
+        .families
+        .iter()
+        .zip(&bins)
+        .map(|(f, b)| ReliabilitySeries {
+            name: f.family.name(),
+            bins: b,
+        })
+        .collect();
+    let names: Vec<&str> = ev.families.iter().map(|f| f.family.name()).collect();
+    reliability_compare_chart(
+        path,
+        &format!(
+            "Walk-forward calibration of P(rally): {} ({} tickers, pooled)",
+            names.join(" vs "),
+            ev.tickers.len()
+        ),
+        &series,
+    )
+    .map_err(plot_err)
 }

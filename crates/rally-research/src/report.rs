@@ -253,6 +253,139 @@ pub fn validate_text(auto: &Sweep, hand: &Sweep) -> String {
     out
 }
 
+/// Signed number with `d` decimals (`+0.024`); `-` when missing.
+fn snum(x: Option<f64>, d: usize) -> String {
+    match x.filter(|v| v.is_finite()) {
+        Some(v) => format!("{v:+.d$}"),
+        None => "-".into(),
+    }
+}
+
+/// The figures of one row of an evaluation table.
+fn eval_cells(label: String, m: &rally_model::EvalMetrics) -> Vec<String> {
+    vec![
+        label,
+        m.n.to_string(),
+        num(m.auc, 3),
+        num(m.brier, 4),
+        snum(m.brier_skill, 3),
+        num(m.log_loss, 4),
+        num(m.ece, 3),
+        pct(m.p_extreme_share),
+    ]
+}
+
+/// `retrainer evaluate`: one table per family (per ticker, the median and
+/// the pooled row), the side-by-side summary, the pooled reliability table
+/// and what the figures mean.
+pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
+    let mut out = String::new();
+    let rows = ev.families.first().map_or(0, |f| f.pooled.n);
+    let _ = writeln!(
+        out,
+        "How good is P(rally)? Walk-forward, out of sample: {} ticker{}, {} labelled rows per model (the same rows for every model)",
+        ev.tickers.len(),
+        if ev.tickers.len() == 1 { "" } else { "s" },
+        rows
+    );
+    let _ = writeln!(out);
+    for f in &ev.families {
+        let mut t = Table::new(
+            &format!("{} — per ticker", f.family),
+            &[
+                "ticker",
+                "rows",
+                "AUC",
+                "Brier",
+                "Brier skill",
+                "log loss",
+                "ECE",
+                "P in {0,1}",
+            ],
+        );
+        for k in &f.tickers {
+            t.row(eval_cells(k.ticker.clone(), &k.metrics));
+        }
+        let m = &f.median;
+        t.row(vec![
+            "MEDIAN".into(),
+            "-".into(),
+            num(m.auc, 3),
+            num(m.brier, 4),
+            snum(m.brier_skill, 3),
+            num(m.log_loss, 4),
+            num(m.ece, 3),
+            pct(m.p_extreme_share),
+        ]);
+        t.row(eval_cells("POOLED".into(), &f.pooled));
+        out.push_str(&t.render());
+        out.push('\n');
+    }
+    let mut headers = vec!["figure"];
+    headers.extend(ev.families.iter().map(|f| f.family.name()));
+    let mut t = Table::new("Summary", &headers);
+    type Pick = fn(&crate::evaluate::FamilyEval) -> String;
+    let lines: [(&str, Pick); 7] = [
+        ("median AUC", |f| num(f.median.auc, 3)),
+        ("median Brier skill", |f| snum(f.median.brier_skill, 3)),
+        ("median ECE (10 bins)", |f| num(f.median.ece, 3)),
+        ("pooled AUC", |f| num(f.pooled.auc, 3)),
+        ("pooled Brier skill", |f| snum(f.pooled.brier_skill, 3)),
+        ("pooled ECE", |f| num(f.pooled.ece, 3)),
+        ("rows with P exactly 0 or 1", |f| {
+            pct(f.pooled.p_extreme_share)
+        }),
+    ];
+    for (label, pick) in lines {
+        let mut row = vec![label.to_owned()];
+        row.extend(ev.families.iter().map(pick));
+        t.row(row);
+    }
+    out.push_str(&t.render());
+    out.push('\n');
+
+    let mut headers = vec!["P bin".to_owned()];
+    for f in &ev.families {
+        for h in ["n", "mean P", "observed"] {
+            headers.push(format!("{} {h}", f.family));
+        }
+    }
+    let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut t = Table::new(
+        "Reliability (all tickers' rows; observed = share that rallied)",
+        &hs,
+    );
+    for k in 0..rally_model::metrics::RELIABILITY_BINS {
+        let mut row = Vec::new();
+        for f in &ev.families {
+            let Some(b) = f.reliability.get(k) else {
+                continue;
+            };
+            if row.is_empty() {
+                row.push(format!("{:.1}–{:.1}", b.lo, b.hi));
+            }
+            row.extend([b.n.to_string(), num(b.mean_p, 3), num(b.frac_pos, 3)]);
+        }
+        t.row(row);
+    }
+    out.push_str(&t.render());
+    let _ = writeln!(
+        out,
+        "AUC 0.5 = no ranking; Brier skill > 0 = better than always saying the training base rate of the ticker-fold; ECE = row-weighted |mean P − observed rate| over the 10 bins (0 = calibrated)."
+    );
+    let _ = writeln!(
+        out,
+        "A better P is not a profitable strategy: no model variant made the §7 trading rules beat \"enter every compressed bar\" or buy-and-hold (MODEL-V2.md, Trading)."
+    );
+    let failed: Vec<(String, String)> = ev
+        .failed
+        .iter()
+        .map(|f| (f.ticker.clone(), f.error.clone()))
+        .collect();
+    out.push_str(&failures_text(&failed));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

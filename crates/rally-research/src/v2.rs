@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use rally_data::Series;
 use rally_features::ExtraFeatures;
 use rally_model::v2::{
-    PooledModel, Thresholds, TickerFold, V2Inputs, fit_pooled, thresholds_at, ticker_fold_rule,
+    PooledModel, Thresholds, TickerFold, V2Inputs, V2Row, fit_pooled, thresholds_at,
+    ticker_fold_rule,
 };
 use rally_model::walkforward::{BarrierRule, FoldWindow, OosRow, fold_windows};
 use rally_model::{ClassMetrics, ModelError, class_metrics};
@@ -63,6 +64,42 @@ impl V2Ticker {
     }
 }
 
+/// Tickers that failed, with the reason, in input order.
+pub type Failures = Vec<(String, String)>;
+
+/// Load and prepare `tickers` from `source` (in parallel; batch-loaded
+/// when the source prefers it). Returns the ready tickers in input order
+/// and, separately, each one that failed with its reason; only a failed
+/// VIX load is an error.
+pub fn load_v2_tickers(
+    source: &dyn rally_data::Source,
+    tickers: &[String],
+) -> Result<(Vec<V2Ticker>, Failures), PipelineError> {
+    let vix = source.load_vix()?.series;
+    let one = |l: Result<rally_data::Loaded, rally_data::DataError>| {
+        let s = l?.series;
+        let ticker = s.ticker.clone();
+        V2Ticker::new(s, &vix).map_err(|e| e.for_ticker(&ticker))
+    };
+    let loaded: Vec<Result<V2Ticker, PipelineError>> = if source.prefers_batch() {
+        source.load_many(tickers).into_par_iter().map(one).collect()
+    } else {
+        tickers.par_iter().map(|t| one(source.load(t))).collect()
+    };
+    let mut failed = Vec::new();
+    let mut ready = Vec::with_capacity(loaded.len());
+    for (t, r) in tickers.iter().zip(loaded) {
+        match r {
+            Ok(v) => ready.push(v),
+            Err(e) => {
+                tracing::info!("{e}");
+                failed.push((t.clone(), e.to_string()));
+            }
+        }
+    }
+    Ok((ready, failed))
+}
+
 /// One fold year's pooled model (`pooled.json`), or why it has none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct V2Fold {
@@ -82,6 +119,12 @@ pub struct V2Fold {
 pub struct V2TickerResult {
     pub ticker: String,
     pub rows: Vec<OosRow>,
+    /// The 22 raw features of each of `rows` (same order).
+    pub features: Vec<V2Row>,
+    /// Mean label of the ticker's training rows per fold year (METHOD §6,
+    /// all of them; years without training rows are absent): the reference
+    /// forecast of the Brier skill.
+    pub train_base_rate: BTreeMap<i32, f64>,
     /// AUC, Brier, log loss and base rate on the `rows` with a label.
     pub metrics: ClassMetrics,
 }
@@ -212,18 +255,26 @@ pub fn walk_forward_v2_with(
         .filter_map(|f| f.model.as_ref().map(|m| (f.year, m)))
         .collect();
     for (i, folds) in &kept {
-        let rows: Vec<OosRow> = folds
+        let scored: Vec<(OosRow, V2Row)> = folds
             .iter()
             .filter_map(|f| model_of.get(&f.year).map(|m| (f, m)))
             .flat_map(|(f, m)| {
-                f.test.iter().map(|r| OosRow {
-                    t: r.t,
-                    date: r.date,
-                    fold_year: f.year,
-                    p_rally: m.predict(&r.x),
-                    label: r.label,
+                f.test.iter().map(|r| {
+                    let row = OosRow {
+                        t: r.t,
+                        date: r.date,
+                        fold_year: f.year,
+                        p_rally: m.predict(&r.x),
+                        label: r.label,
+                    };
+                    (row, r.x)
                 })
             })
+            .collect();
+        let (rows, features): (Vec<OosRow>, Vec<V2Row>) = scored.into_iter().unzip();
+        let train_base_rate = folds
+            .iter()
+            .filter_map(|f| f.train_base_rate().map(|r| (f.year, r)))
             .collect();
         let p: Vec<f64> = rows.iter().map(|r| r.p_rally).collect();
         let y: Vec<f64> = rows.iter().map(|r| r.label).collect();
@@ -231,6 +282,8 @@ pub fn walk_forward_v2_with(
         out.tickers.push(V2TickerResult {
             ticker: tickers[*i].ticker().to_owned(),
             rows,
+            features,
+            train_base_rate,
             metrics,
         });
     }

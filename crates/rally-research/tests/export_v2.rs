@@ -41,7 +41,13 @@ fn failing_ticker_is_named_and_left_out_of_the_pool() {
     let without = tempfile::tempdir().unwrap();
     rally_research::export::export_v2(&src, &tickers(&["SPY", "AAPL"]), without.path(), &cfg)
         .unwrap();
-    for f in ["SPY/walkforward.csv", "AAPL/walkforward.csv", "pooled.json"] {
+    for f in [
+        "SPY/walkforward.csv",
+        "AAPL/walkforward.csv",
+        "SPY/features.csv",
+        "AAPL/metrics.json",
+        "pooled.json",
+    ] {
         assert_eq!(
             read(&with.path().join(f)),
             read(&without.path().join(f)),
@@ -52,6 +58,37 @@ fn failing_ticker_is_named_and_left_out_of_the_pool() {
     let wf = String::from_utf8(read(&with.path().join("SPY/walkforward.csv"))).unwrap();
     assert!(wf.starts_with("date,fold_year,p_rally,label\n"));
     assert!(wf.lines().count() > 500);
+    // features.csv: the date and the 22 inputs of each walkforward.csv row.
+    let feats = String::from_utf8(read(&with.path().join("SPY/features.csv"))).unwrap();
+    let mut lines = feats.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.len(), 23);
+    assert_eq!(
+        (header[0], header[1], header[14]),
+        ("date", "atr_pctile", "ret1z")
+    );
+    assert_eq!(&header[1..], &rally_model::v2::V2_FEATURE_NAMES[..]);
+    let wf_dates: Vec<&str> = wf.lines().skip(1).map(|l| &l[..10]).collect();
+    let f_dates: Vec<&str> = lines.clone().map(|l| &l[..10]).collect();
+    assert_eq!(wf_dates, f_dates);
+    assert!(lines.all(|l| l.split(',').count() == 23));
+    // metrics.json: the evaluation figures of the ticker.
+    let m: Value = serde_json::from_slice(&read(&with.path().join("SPY/metrics.json"))).unwrap();
+    let m = &m["walk_forward"];
+    let labelled = wf.lines().skip(1).filter(|l| !l.ends_with(',')).count();
+    assert_eq!(m["n"].as_u64().unwrap() as usize, labelled);
+    for k in [
+        "auc",
+        "brier",
+        "brier_skill",
+        "ece",
+        "log_loss",
+        "p_extreme_share",
+    ] {
+        assert!(m[k].is_f64(), "{k}: {m}");
+    }
+    assert_eq!(m["p_extreme_share"], 0.0);
+
     let pooled: Value = serde_json::from_slice(&read(&with.path().join("pooled.json"))).unwrap();
     let folds = pooled.as_array().unwrap();
     assert!(!folds.is_empty());
@@ -107,6 +144,10 @@ fn output_does_not_depend_on_the_number_of_threads() {
         files(out.path())
     };
     let one = run(1);
-    assert_eq!(one.len(), 5, "four walkforward.csv and pooled.json");
+    assert_eq!(
+        one.len(),
+        13,
+        "four walkforward.csv, features.csv, metrics.json and pooled.json"
+    );
     assert!(one == run(3), "1 and 3 threads differ");
 }

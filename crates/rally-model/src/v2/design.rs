@@ -55,6 +55,17 @@ pub struct TickerFold {
     pub test: Vec<TestRow>,
 }
 
+impl TickerFold {
+    /// Mean label of the training rows (METHOD §6, all of them): the same
+    /// rows, so the same value, as classic's
+    /// [`FoldRecord::train_base_rate`](crate::walkforward::FoldRecord::train_base_rate).
+    /// `None` without training rows.
+    pub fn train_base_rate(&self) -> Option<f64> {
+        let n = self.train_y.len();
+        (n > 0).then(|| self.train_y.iter().filter(|&&y| y == 1.0).count() as f64 / n as f64)
+    }
+}
+
 /// The 22 features of row `t` under a fold's classic training `w`, or
 /// `None` when the row is not valid (a classic feature is not finite).
 fn v2_row(inp: &V2Inputs<'_>, w: &TrainedWindow, t: usize, sd_day: f64) -> Option<V2Row> {
@@ -215,6 +226,12 @@ mod tests {
             assert_eq!(f.train_x.len(), rec.info.n_train, "fold {}", f.year);
             assert_eq!(f.classic_skipped, rec.info.skipped);
             assert_eq!(f.train_y.len(), f.train_compression.len());
+            assert_eq!(
+                f.train_base_rate(),
+                rec.train_base_rate(),
+                "fold {}",
+                f.year
+            );
         }
     }
 }
