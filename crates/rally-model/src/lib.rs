@@ -11,15 +11,18 @@
 //! HMM live in their own crates) except serialising the live model artefact;
 //! it does not trade or backtest.
 
+pub mod artefact;
 pub mod error;
 pub mod isotonic;
 pub mod live;
+pub mod live_v2;
 pub mod logistic;
 pub mod metrics;
 pub mod v2;
 pub mod walkforward;
 
 pub use error::ModelError;
+pub use live_v2::Family;
 pub use isotonic::{Calibration, Isotonic, single_class};
 pub use logistic::{
     LogisticFit, LogisticOptions, Standardiser, fit_logistic, fit_logistic_with, sigmoid,

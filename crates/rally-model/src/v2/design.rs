@@ -72,6 +72,15 @@ fn v2_row(inp: &V2Inputs<'_>, w: &TrainedWindow, t: usize, sd_day: f64) -> Optio
 /// know whether classic scores the fold); a zero-variance HMM window is an
 /// error for the ticker, as in classic.
 pub fn ticker_fold(inp: &V2Inputs<'_>, window: FoldWindow) -> Result<TickerFold, ModelError> {
+    ticker_fold_window(inp, window).map(|(fold, _)| fold)
+}
+
+/// [`ticker_fold`] with the fold's classic training (its HMM, barriers and
+/// labels), which the live v2 model stores per ticker.
+pub fn ticker_fold_window(
+    inp: &V2Inputs<'_>,
+    window: FoldWindow,
+) -> Result<(TickerFold, TrainedWindow), ModelError> {
     let (year, (lo, hi), (te_lo, te_hi)) = window;
     let c = &inp.classic;
     if inp.extras.len() != c.len() {
@@ -116,7 +125,7 @@ pub fn ticker_fold(inp: &V2Inputs<'_>, window: FoldWindow) -> Result<TickerFold,
             }
         }
     }
-    Ok(fold)
+    Ok((fold, w))
 }
 
 /// Every fold of a ticker, in year order (serial; callers that want the
