@@ -363,12 +363,24 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
 /// The retrainer's summary.
 pub fn retrain_text(r: &RetrainReport) -> String {
     let mut out = format!(
-        "Retrain: {} trained, {} skipped (fresh), {} failed in {:.2}s\n",
+        "Retrain ({} models): {} trained, {} skipped (fresh), {} failed in {:.2}s\n",
+        r.family,
         r.trained.len(),
         r.skipped_fresh.len(),
         r.failed.len(),
         r.elapsed_secs
     );
+    if let Some(p) = &r.pool {
+        let _ = writeln!(
+            out,
+            "Pool: {} pooled, {} training rows ({} compressed); entry P >= {}, watchlist P >= {}",
+            rally_text::count(p.tickers, "ticker"),
+            p.rows,
+            p.compressed_rows,
+            rally_text::probability(p.entry),
+            rally_text::probability(p.watch),
+        );
+    }
     out.push_str(&failures_text(&r.failed));
     out
 }
