@@ -23,6 +23,17 @@ pub enum Loaded<T> {
     Corrupt(String),
 }
 
+impl<T> Loaded<T> {
+    /// The ready value mapped; missing and corrupt stay as they are.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Loaded<U> {
+        match self {
+            Loaded::Ready(m) => Loaded::Ready(Box::new(f(*m))),
+            Loaded::Missing => Loaded::Missing,
+            Loaded::Corrupt(r) => Loaded::Corrupt(r),
+        }
+    }
+}
+
 /// What `models/TICKER.msgpack` holds.
 pub type ModelLoad = Loaded<LiveModel>;
 /// What `models/v2/pool.msgpack` holds.

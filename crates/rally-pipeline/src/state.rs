@@ -107,18 +107,13 @@ impl StateDir {
 
     /// Tickers that have a model file, sorted.
     pub fn model_tickers(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::fs::read_dir(self.models())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_suffix(".msgpack")
-                    .filter(|s| !s.starts_with('.'))
-                    .map(str::to_owned)
-            })
-            .collect();
-        out.sort();
+        tickers_in(&self.models())
+    }
+
+    /// Tickers that have a live v2 part, sorted.
+    pub fn v2_part_tickers(&self) -> Vec<String> {
+        let mut out = tickers_in(&self.v2_models());
+        out.retain(|t| t != "pool");
         out
     }
 
@@ -157,6 +152,23 @@ fn process_alive(pid: u32) -> Option<bool> {
     Path::new("/proc/self")
         .exists()
         .then(|| Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Names of the `*.msgpack` files of `dir` (no temporary files), sorted.
+fn tickers_in(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".msgpack")
+                .filter(|s| !s.starts_with('.'))
+                .map(str::to_owned)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The rule of [`StateDir::remove_stale_temp_files`], pure for testing.

@@ -107,6 +107,7 @@ pub async fn run_bench(
             now,
             backends: Vec::new(),
             backfill: false,
+            model: None,
         },
     )
     .await?;
