@@ -130,3 +130,57 @@ pub(super) fn select(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rally_model::v2::{PooledModel, Thresholds};
+
+    fn pool(entry: f64, watch: f64) -> V2Pool {
+        V2Pool {
+            family: Family::V2,
+            trained_at: chrono::DateTime::UNIX_EPOCH,
+            data_start: chrono::NaiveDate::MIN,
+            data_end: chrono::NaiveDate::MIN,
+            tickers: vec!["SPY".into()],
+            rows_per_ticker: vec![1],
+            model: PooledModel {
+                features: Vec::new(),
+                mean: Vec::new(),
+                std: Vec::new(),
+                intercept: 0.0,
+                weights: Vec::new(),
+                n_rows: 1,
+                n_positive: 1,
+                n_tickers: 1,
+                thresholds: Some(Thresholds {
+                    comp_threshold: 0.55,
+                    n_compressed: 10,
+                    entry,
+                    watch,
+                }),
+            },
+            setup_quantiles: Vec::new(),
+            library_version: String::new(),
+            config_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_v2_scan_takes_the_pools_entry_and_watch() {
+        for name in TradeConfig::NAMES {
+            let cfg = TradeConfig::named(name).unwrap_or_else(|e| panic!("{e}"));
+            let (c, t) = family_config(&cfg, Some(&pool(0.31, 0.27)));
+            assert_eq!(c.p_threshold, 0.31, "{name}");
+            assert_eq!((t.entry, t.watch, t.from.as_str()), (0.31, 0.27, POOL_NAME));
+            // The named config keeps its other parameters.
+            assert_eq!(c.comp_threshold, cfg.comp_threshold);
+            assert_eq!(c.max_size, cfg.max_size);
+            assert_eq!(c.name, cfg.name);
+            // Classic: the config as is and the METHOD §9 floor.
+            let (c, t) = family_config(&cfg, None);
+            assert_eq!(c, cfg);
+            assert_eq!((t.entry, t.watch), (cfg.p_threshold, WATCH_P));
+        }
+    }
+}
