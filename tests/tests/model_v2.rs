@@ -107,7 +107,10 @@ fn assert_v2_scan(doc: &Value, scanned: usize) {
 #[test]
 fn v2_on_yahoo_then_scans_given_and_implied() {
     let yahoo = FakeYahoo::start(42, Some(DAY.parse().unwrap())).unwrap();
-    let env = [("YAHOO_API_BASE", yahoo.base()), ("YAHOO_TIMEOUT_SECS", "10")];
+    let env = [
+        ("YAHOO_API_BASE", yahoo.base()),
+        ("YAHOO_TIMEOUT_SECS", "10"),
+    ];
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     let text = train_v2(cwd, &[], &env, "2");
@@ -134,15 +137,13 @@ fn v2_on_yahoo_then_scans_given_and_implied() {
     );
 
     // Given: the text report states the family, the thresholds and ranks.
-    let out = ok(run(
-        "scanner",
-        cwd,
-        &args(&["--model", "v2"], POOLED),
-        &env,
-    ));
+    let out = ok(run("scanner", cwd, &args(&["--model", "v2"], POOLED), &env));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("— model v2 —"), "{text}");
-    assert!(text.contains("Thresholds from the v2 pool: entry P >= "), "{text}");
+    assert!(
+        text.contains("Thresholds from the v2 pool: entry P >= "),
+        "{text}"
+    );
     assert!(text.contains("of setups"), "{text}");
 
     // Health reads the v2 artefacts.
@@ -150,7 +151,10 @@ fn v2_on_yahoo_then_scans_given_and_implied() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Model health (v2 models)"), "{}", show(&out));
     assert!(text.contains("v2 pool"), "{text}");
-    assert!(text.contains("6 fresh, 0 stale, 0 missing, 0 corrupt"), "{text}");
+    assert!(
+        text.contains("6 fresh, 0 stale, 0 missing, 0 corrupt"),
+        "{text}"
+    );
 
     // Classic given explicitly: no classic models, nothing scanned.
     let out = run(
@@ -162,7 +166,10 @@ fn v2_on_yahoo_then_scans_given_and_implied() {
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["model_family"], "classic");
-    assert_eq!(doc["missing_models"].as_array().unwrap().len(), POOLED.len());
+    assert_eq!(
+        doc["missing_models"].as_array().unwrap().len(),
+        POOLED.len()
+    );
 }
 
 #[test]
@@ -247,7 +254,11 @@ fn a_corrupt_pool_is_one_clear_line_and_nothing_is_scanned() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
     train_v2(cwd, &["--source", "synthetic:42"], &[], "2");
-    std::fs::write(cwd.join("models/v2/pool.msgpack"), b"RALLYMDL\x01\0\0\0garbage").unwrap();
+    std::fs::write(
+        cwd.join("models/v2/pool.msgpack"),
+        b"RALLYMDL\x01\0\0\0garbage",
+    )
+    .unwrap();
     let out = run(
         "scanner",
         cwd,
@@ -256,7 +267,10 @@ fn a_corrupt_pool_is_one_clear_line_and_nothing_is_scanned() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().filter(|l| l.contains("pool.msgpack")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("pool.msgpack"))
+        .collect();
     assert_eq!(lines.len(), 1, "{text}");
     assert!(
         lines[0].contains("v2 pool:") && lines[0].contains("corrupt model file"),

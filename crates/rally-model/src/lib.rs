@@ -22,8 +22,8 @@ pub mod v2;
 pub mod walkforward;
 
 pub use error::ModelError;
-pub use live_v2::Family;
 pub use isotonic::{Calibration, Isotonic, single_class};
+pub use live_v2::Family;
 pub use logistic::{
     LogisticFit, LogisticOptions, Standardiser, fit_logistic, fit_logistic_with, sigmoid,
 };

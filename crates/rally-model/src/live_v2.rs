@@ -19,8 +19,8 @@ use crate::artefact;
 use crate::error::ModelError;
 use crate::live::{ArtefactError, live_window_start};
 use crate::v2::{
-    ENTRY_PERCENTILE, N_V2, PooledModel, TickerFold, V2Inputs, V2Row, WATCH_PERCENTILE,
-    fit_pooled, percentile_sorted, ticker_fold_window,
+    ENTRY_PERCENTILE, N_V2, PooledModel, TickerFold, V2Inputs, V2Row, WATCH_PERCENTILE, fit_pooled,
+    percentile_sorted, ticker_fold_window,
 };
 use crate::walkforward::{N_FEATURES, TickerInputs, feature_rows_in};
 
@@ -345,9 +345,10 @@ impl V2Pool {
         let p: V2Pool = artefact::decode(path, bytes, V2_FORMAT_VERSION)?;
         let why = if p.family != Family::V2 {
             Some("not a model v2 pool")
-        } else if p.model.weights.len() != N_V2 || p.model.mean.len() != N_V2 {
-            Some("wrong number of features")
-        } else if p.model.std.len() != N_V2 {
+        } else if [&p.model.weights, &p.model.mean, &p.model.std]
+            .iter()
+            .any(|v| v.len() != N_V2)
+        {
             Some("wrong number of features")
         } else if p.model.thresholds.is_none() {
             Some("no entry / watchlist thresholds")

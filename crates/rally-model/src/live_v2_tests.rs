@@ -102,8 +102,16 @@ fn pool_round_trips_and_states_its_provenance() {
 fn rank_among_setups_matches_the_thresholds() {
     let (_, _, pool) = pool_of(&["SPY", "MSFT"]);
     let top = |p: f64| pool.setup_top_pct(p).unwrap();
-    assert!((top(pool.entry()) - 20.0).abs() < 0.2, "{}", top(pool.entry()));
-    assert!((top(pool.watch()) - 40.0).abs() < 0.2, "{}", top(pool.watch()));
+    assert!(
+        (top(pool.entry()) - 20.0).abs() < 0.2,
+        "{}",
+        top(pool.entry())
+    );
+    assert!(
+        (top(pool.watch()) - 40.0).abs() < 0.2,
+        "{}",
+        top(pool.watch())
+    );
     assert_eq!(top(0.0), 100.0);
     assert_eq!(top(1.0), 0.0);
     assert_eq!(pool.setup_top_pct(f64::NAN), None);
@@ -136,7 +144,11 @@ fn scores_are_probabilities_never_bounds() {
     let n = inp.classic.len();
     let p = pool.score_from(&parts[1].part, &inp, n - 300);
     assert!(p[..n - 300].iter().all(|v| v.is_nan()));
-    let tail: Vec<f64> = p[n - 300..].iter().copied().filter(|v| v.is_finite()).collect();
+    let tail: Vec<f64> = p[n - 300..]
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     assert!(tail.len() > 250);
     assert!(tail.iter().all(|v| *v > 0.0 && *v < 1.0));
 }

@@ -585,7 +585,10 @@ mod tests {
         let text = scan_text(&r, false);
         assert!(text.contains("— model v2 —"), "{text}");
         assert!(text.contains("P 0.410 · top 12% of setups"), "{text}");
-        assert!(text.contains("entry P >= 0.410, watchlist P >= 0.330"), "{text}");
+        assert!(
+            text.contains("entry P >= 0.410, watchlist P >= 0.330"),
+            "{text}"
+        );
         assert!(text.contains("scan time: NEWCO"), "{text}");
     }
 }
