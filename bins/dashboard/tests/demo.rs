@@ -25,7 +25,7 @@ fn demo_store_gives_a_filled_screen() {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(rally_pipeline::demo::run_demo(&state, &cfg))
+        .block_on(rally_pipeline::demo::run_demo(&state, &cfg, None))
         .unwrap();
 
     let opts = LoadOptions {

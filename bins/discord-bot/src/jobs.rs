@@ -112,6 +112,7 @@ async fn scan_job(env: Arc<JobEnv>) -> Result<(), String> {
             now,
             backends: backend_names(&e.notifiers),
             backfill: false,
+            model: None,
         };
         let tickers = run_tickers(&e.state);
         // The scan is async (store writes) but CPU-bound (rayon): drive it

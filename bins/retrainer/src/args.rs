@@ -141,6 +141,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_alerts: bool,
     #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
     pub jobs: JobsArg,

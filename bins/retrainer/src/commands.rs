@@ -13,7 +13,7 @@ use rally_model::walkforward::BarrierRule;
 use rally_notify::{NotifySettings, build_notifiers};
 use rally_pipeline::announce::announce;
 use rally_pipeline::report;
-use rally_pipeline::retrain::{RetrainOptions, retrain};
+use rally_pipeline::retrain::{RetrainOptions, retrain_family};
 use rally_pipeline::state::StateDir;
 use rally_research::report as research_report;
 use rally_research::sweep::{Sweep, optimisation_grid, optimisation_grid_v2, sweep, sweep_v2};
@@ -281,7 +281,8 @@ fn train(state: &StateDir, args: &TrainArgs) -> Result<i32> {
         now: setup.now,
     };
     let bar = progress_bar(list.len());
-    let r = retrain(state, &setup.access(), &list, &opts, &bar)?;
+    let family = args.model.family();
+    let r = retrain_family(family, state, &setup.access(), &list, &opts, &bar)?;
     print!("{}", report::retrain_text(&r));
     list_failures(state, "retrain", &r.failed)?;
     if !args.no_alerts {

@@ -3,7 +3,7 @@
 //! subcommand offers only the flags that mean something for it.
 
 use clap::{Parser, Subcommand};
-use rally_cli::{ConfigArg, DataArgs, JobsArg, TickerArgs};
+use rally_cli::{ConfigArg, DataArgs, JobsArg, ScanModelArg, TickerArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,8 @@ pub struct ScanArgs {
     pub config: ConfigArg,
     #[command(flatten)]
     pub jobs: JobsArg,
+    #[command(flatten)]
+    pub model: ScanModelArg,
     /// Also show open positions (advanced through the trade state machine).
     #[arg(long)]
     pub positions: bool,

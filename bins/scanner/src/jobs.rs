@@ -3,11 +3,12 @@
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use rally_cli::{DataArgs, DataSetup, TickerArgs, live_tickers, select_tickers};
+use rally_cli::{DataSetup, TickerArgs, live_tickers, live_tickers_for, select_tickers};
 use rally_notify::{NotifySettings, build_notifiers, send_test};
 use rally_pipeline::announce::deliver;
 use rally_pipeline::calendar::{Job, job_on};
-use rally_pipeline::retrain::{RetrainOptions, retrain};
+use rally_pipeline::models::resolve_family;
+use rally_pipeline::retrain::{RetrainOptions, retrain_family};
 use rally_pipeline::scan::{ScanOptions, run_scan};
 use rally_pipeline::state::StateDir;
 use rally_pipeline::{health, report};
@@ -22,11 +23,13 @@ fn emit_json(v: &impl serde::Serialize) -> Result<()> {
 
 /// Scan tickers: `--tickers`, `--universe-file`, else whatever the
 /// retrainer trained, else the default basket.
-fn scan_tickers(data: &DataArgs, state: &StateDir) -> Result<Vec<String>> {
+fn scan_tickers(args: &ScanArgs, state: &StateDir) -> Result<Vec<String>> {
+    let data = &args.data;
+    let family = resolve_family(state, args.model.family());
     Ok(select_tickers(
         &data.tickers,
         data.universe_file.as_deref(),
-        || live_tickers(state),
+        || live_tickers_for(state, family),
     )?)
 }
 
@@ -42,12 +45,13 @@ pub async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
     } else {
         build_notifiers(&NotifySettings::from_env()?)?
     };
-    let tickers = scan_tickers(&args.data, state)?;
+    let tickers = scan_tickers(args, state)?;
     let opts = ScanOptions {
         config: cfg,
         now: setup.now,
         backends: notifiers.iter().map(|n| n.name().to_owned()).collect(),
         backfill: args.backfill,
+        model: args.model.family(),
     };
     let r = run_scan(state, &store, &setup.access(), &tickers, &opts).await?;
     deliver(&store, &notifiers).await?;
@@ -63,7 +67,7 @@ pub async fn scan(args: &ScanArgs, state: &StateDir) -> Result<i32> {
 pub async fn demo(args: &ScanArgs) -> Result<i32> {
     let state = StateDir::demo();
     let cfg = args.config.resolve()?;
-    let r = rally_pipeline::demo::run_demo(&state, &cfg).await?;
+    let r = rally_pipeline::demo::run_demo(&state, &cfg, args.model.family()).await?;
     if args.json {
         emit_json(&r)?;
     } else {
@@ -129,13 +133,14 @@ pub async fn auto(args: &ScanArgs, state: &StateDir) -> Result<i32> {
         Some(Job::Scan) => scan(args, state).await,
         Some(Job::Retrain) => {
             let setup = DataSetup::new(&args.data, state)?;
-            let t = scan_tickers(&args.data, state)?;
+            let t = scan_tickers(args, state)?;
             let opts = RetrainOptions {
                 force: false,
                 walk_forward: false,
                 now,
             };
-            let r = retrain(state, &setup.access(), &t, &opts, &|_, _, _| {})?;
+            let family = resolve_family(state, args.model.family());
+            let r = retrain_family(family, state, &setup.access(), &t, &opts, &|_, _, _| {})?;
             print!("{}", report::retrain_text(&r));
             Ok(0)
         }

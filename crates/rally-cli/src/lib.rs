@@ -84,6 +84,39 @@ pub struct ModelArg {
     pub model: ModelFamily,
 }
 
+impl From<ModelFamily> for rally_model::Family {
+    fn from(f: ModelFamily) -> rally_model::Family {
+        match f {
+            ModelFamily::Classic => rally_model::Family::Classic,
+            ModelFamily::V2 => rally_model::Family::V2,
+        }
+    }
+}
+
+impl ModelArg {
+    /// The family as the pipeline names it.
+    pub fn family(&self) -> rally_model::Family {
+        self.model.into()
+    }
+}
+
+/// The model family of a scan: given, or the one the retrainer trained
+/// last.
+#[derive(Debug, Clone, Args)]
+pub struct ScanModelArg {
+    /// Model family to score with (default: the family the retrainer
+    /// trained last, else classic).
+    #[arg(long, env = "RALLY_MODEL", value_enum)]
+    pub model: Option<ModelFamily>,
+}
+
+impl ScanModelArg {
+    /// The family asked for, if any.
+    pub fn family(&self) -> Option<rally_model::Family> {
+        self.model.map(Into::into)
+    }
+}
+
 /// Worker threads of the numeric work.
 #[derive(Debug, Clone, Args)]
 pub struct JobsArg {
@@ -157,7 +190,19 @@ pub fn rejected_lines(u: &Universe) -> Vec<String> {
 /// The tickers a live job works on by default: every ticker with a model,
 /// else the default basket.
 pub fn live_tickers(state: &StateDir) -> Vec<String> {
-    let have = state.model_tickers();
+    live_tickers_for(state, state.last_family().unwrap_or_default())
+}
+
+/// [`live_tickers`] of a family: classic model files, or the tickers of
+/// the v2 pool (its part files when the pool cannot be read).
+pub fn live_tickers_for(state: &StateDir, family: rally_model::Family) -> Vec<String> {
+    let have = match family {
+        rally_model::Family::Classic => state.model_tickers(),
+        rally_model::Family::V2 => match rally_pipeline::models::load_pool(state) {
+            rally_pipeline::models::Loaded::Ready(p) => p.tickers,
+            _ => state.v2_part_tickers(),
+        },
+    };
     if have.is_empty() {
         Universe::default_basket().tickers
     } else {

@@ -12,9 +12,11 @@
 //! HMM live in their own crates) except serialising the live model artefact;
 //! it does not trade or backtest.
 
+pub mod artefact;
 pub mod error;
 pub mod isotonic;
 pub mod live;
+pub mod live_v2;
 pub mod logistic;
 pub mod metrics;
 pub mod skill;
@@ -23,6 +25,7 @@ pub mod walkforward;
 
 pub use error::ModelError;
 pub use isotonic::{Calibration, Isotonic, single_class};
+pub use live_v2::Family;
 pub use logistic::{
     LogisticFit, LogisticOptions, Standardiser, fit_logistic, fit_logistic_with, sigmoid,
 };

@@ -15,6 +15,7 @@ fn main() {
         stop: 138.81,
         target: 142.19,
         size: 0.25,
+        setup_top_pct: None,
     }]);
     let exit = Event::Exit {
         ticker: "AMD".into(),

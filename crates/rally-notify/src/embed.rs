@@ -266,8 +266,9 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
             stale,
             elapsed_secs,
             walk_forward_auc,
+            model_family,
         } => {
-            vec![retrain_embed(
+            let e = retrain_embed(
                 *trained,
                 *skipped_fresh,
                 *failed,
@@ -275,7 +276,11 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
                 *stale,
                 *elapsed_secs,
                 *walk_forward_auc,
-            )]
+            );
+            vec![match model_family {
+                Some(f) => e.field("Model", f.clone(), true),
+                None => e,
+            }]
         }
         Event::Error { context, message } => vec![error_embed(context, message)],
         Event::Test => vec![test_embed()],
@@ -310,10 +315,15 @@ pub fn summary(event: &Event) -> String {
             trained,
             failed,
             elapsed_secs,
+            model_family,
             ..
         } => format!(
-            "Rally detector: retrain complete ({trained} trained, {failed} failed, {})",
-            rally_text::elapsed(*elapsed_secs)
+            "Rally detector: retrain complete ({trained} trained, {failed} failed, {}){}",
+            rally_text::elapsed(*elapsed_secs),
+            model_family
+                .as_ref()
+                .map(|f| format!(" — model {f}"))
+                .unwrap_or_default()
         ),
         Event::Error { context, .. } => format!("Rally detector: error in {context}"),
         Event::Test => "Rally detector: test alert".into(),
@@ -392,6 +402,7 @@ mod tests {
             stale: 4,
             elapsed_secs: 5.0,
             walk_forward_auc: None,
+            model_family: None,
         };
         let e = &embeds_for(&retrain)[0];
         assert_eq!(e.colour, BLUE);
@@ -407,6 +418,7 @@ mod tests {
             stale: 4,
             elapsed_secs: 5.0,
             walk_forward_auc: Some(0.6123),
+            model_family: None,
         };
         let e = &embeds_for(&with_auc)[0];
         assert_eq!(e.fields[6].value, "0.612");
@@ -418,6 +430,7 @@ mod tests {
             stop: 9.0,
             target: 12.0,
             size: 0.1,
+            setup_top_pct: None,
         };
         assert_eq!(embeds_for(&Event::Signals(vec![s]))[0].colour, GREEN);
     }
@@ -472,6 +485,7 @@ mod tests {
             stop: 9.0,
             target: 12.0,
             size: 0.1,
+            setup_top_pct: None,
         }]);
         let row = e.to_outbox("signals:2024-01-02").unwrap();
         assert_eq!(row.kind, "signals");

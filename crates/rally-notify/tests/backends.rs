@@ -22,6 +22,7 @@ fn signals(n: usize) -> Event {
                 stop: 95.0 + i as f64,
                 target: 110.0 + i as f64,
                 size: 0.08,
+                setup_top_pct: None,
             })
             .collect(),
     )
@@ -250,6 +251,7 @@ async fn webhook_posts_slack_compatible_json() {
         stale: 7,
         elapsed_secs: 754.2,
         walk_forward_auc: None,
+        model_family: None,
     };
     n.send(&ev).await.unwrap();
     let reqs = server.requests();

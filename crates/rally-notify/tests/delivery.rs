@@ -24,6 +24,7 @@ fn signals(n: usize, tag: &str) -> Event {
                 stop: 47.0,
                 target: 58.0,
                 size: 0.05,
+                setup_top_pct: None,
             })
             .collect(),
     )
@@ -64,6 +65,7 @@ fn events() -> Vec<(String, Event)> {
             stale: 1,
             elapsed_secs: 321.0,
             walk_forward_auc: Some(0.58),
+            model_family: None,
         },
     ));
     v.push((

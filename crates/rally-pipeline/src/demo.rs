@@ -10,13 +10,15 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use rally_data::{Source, SyntheticSource, Universe};
+use rally_model::Family;
 use rally_store::Store;
 use rally_trade::TradeConfig;
 use serde::Serialize;
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
-use crate::retrain::{RetrainOptions, retrain};
+use crate::models::resolve_family;
+use crate::retrain::{RetrainOptions, retrain_family};
 use crate::scan::{ScanOptions, ScanReport, run_scan};
 use crate::state::StateDir;
 
@@ -52,7 +54,14 @@ fn at_close(d: NaiveDate) -> chrono::DateTime<Utc> {
 }
 
 /// Run (or resume) the demo in `state` and return the last scan's report.
-pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport, PipelineError> {
+/// `model`: the family to train and scan with (`None`: the one the demo
+/// trained last, else classic).
+pub async fn run_demo(
+    state: &StateDir,
+    cfg: &TradeConfig,
+    model: Option<Family>,
+) -> Result<DemoReport, PipelineError> {
+    let family = resolve_family(state, model);
     let source = SyntheticSource::new(DEMO_SEED);
     let tickers = Universe::from_symbols(
         rally_data::DEFAULT_BASKET
@@ -80,7 +89,8 @@ pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport,
             now,
             until: Some(day),
         };
-        let rt = retrain(
+        let rt = retrain_family(
+            family,
             state,
             &data,
             &tickers,
@@ -96,6 +106,7 @@ pub async fn run_demo(state: &StateDir, cfg: &TradeConfig) -> Result<DemoReport,
             now,
             backends: Vec::new(),
             backfill: false,
+            model: Some(family),
         };
         let report = run_scan(state, &store, &data, &tickers, &opts).await?;
         tracing::info!(%day, signals = report.signals.len(), closed = report.closed.len(), "demo scan");

@@ -3,7 +3,10 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::models::{ModelLoad, SKIP_FRESH_DAYS, load_model};
+use rally_model::Family;
+
+use crate::models::{Loaded, SKIP_FRESH_DAYS, load_model, load_part, load_pool};
+use crate::scan::POOL_NAME;
 use crate::state::StateDir;
 
 /// Freshness of one ticker's model.
@@ -29,6 +32,8 @@ pub struct ModelHealth {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HealthReport {
+    /// The family checked (the one the retrainer trained last).
+    pub model_family: Family,
     pub models: Vec<ModelHealth>,
     pub fresh: usize,
     pub stale: usize,
@@ -95,44 +100,86 @@ impl HealthReport {
     }
 }
 
-/// Check one ticker's model file.
-pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> ModelHealth {
+/// The health row of one artefact, from when it was trained and the last
+/// bar it saw.
+fn health_row(
+    name: &str,
+    load: Loaded<(DateTime<Utc>, NaiveDate)>,
+    now: DateTime<Utc>,
+) -> ModelHealth {
     let mut h = ModelHealth {
-        ticker: ticker.to_owned(),
+        ticker: name.to_owned(),
         status: ModelStatus::Missing,
         trained_at: None,
         age_days: None,
         data_end: None,
     };
-    match load_model(state, ticker) {
-        ModelLoad::Ready(m) => {
-            let age = m.age_days(now);
+    match load {
+        Loaded::Ready(m) => {
+            let (trained_at, data_end) = *m;
+            let age = (now - trained_at).num_days();
             h.status = if age < SKIP_FRESH_DAYS {
                 ModelStatus::Fresh
             } else {
                 ModelStatus::Stale
             };
-            h.trained_at = Some(m.trained_at);
+            h.trained_at = Some(trained_at);
             h.age_days = Some(age);
-            h.data_end = Some(m.data_end);
+            h.data_end = Some(data_end);
         }
-        ModelLoad::Missing => {}
-        ModelLoad::Corrupt(reason) => h.status = ModelStatus::Corrupt { reason },
+        Loaded::Missing => {}
+        Loaded::Corrupt(reason) => h.status = ModelStatus::Corrupt { reason },
     }
     h
 }
 
-/// Health of the models of `universe` (plus any other model files found).
+/// Check one ticker's classic model file.
+pub fn model_health(state: &StateDir, ticker: &str, now: DateTime<Utc>) -> ModelHealth {
+    health_row(
+        ticker,
+        load_model(state, ticker).map(|m| (m.trained_at, m.data_end)),
+        now,
+    )
+}
+
+/// Health of the models of `universe` (plus any other model files found),
+/// of the family the retrainer trained last: classic model files, or for
+/// v2 the pool (first row, named [`POOL_NAME`]) and each ticker's part.
 pub fn check(state: &StateDir, universe: &[String], now: DateTime<Utc>) -> HealthReport {
+    let family = state.last_family().unwrap_or_default();
     let mut tickers: Vec<String> = universe.to_vec();
-    for t in state.model_tickers() {
+    let found = match family {
+        Family::Classic => state.model_tickers(),
+        Family::V2 => state.v2_part_tickers(),
+    };
+    for t in found {
         if !tickers.contains(&t) {
             tickers.push(t);
         }
     }
-    let mut r = HealthReport::default();
+    let mut r = HealthReport {
+        model_family: family,
+        ..HealthReport::default()
+    };
+    let mut rows = Vec::new();
+    if family == Family::V2 {
+        rows.push(health_row(
+            POOL_NAME,
+            load_pool(state).map(|p| (p.trained_at, p.data_end)),
+            now,
+        ));
+    }
     for t in &tickers {
-        let h = model_health(state, t, now);
+        rows.push(match family {
+            Family::Classic => model_health(state, t, now),
+            Family::V2 => health_row(
+                t,
+                load_part(state, t).map(|p| (p.trained_at, p.data_end)),
+                now,
+            ),
+        });
+    }
+    for h in rows {
         match h.status {
             ModelStatus::Fresh => r.fresh += 1,
             ModelStatus::Stale => r.stale += 1,

@@ -21,6 +21,7 @@ pub mod models;
 pub mod prepared;
 pub mod report;
 pub mod retrain;
+pub mod retrain_v2;
 pub mod scan;
 pub mod state;
 

@@ -1,7 +1,9 @@
 //! Loading live models: the one place that tells a ready model from a
 //! missing one and from a corrupt one (scan, health and retrain all ask).
 
+use rally_model::Family;
 use rally_model::live::{ArtefactError, LiveModel};
+use rally_model::live_v2::{V2Pool, V2TickerPart};
 use rayon::prelude::*;
 
 use crate::state::StateDir;
@@ -10,26 +12,64 @@ use crate::state::StateDir;
 /// without `--force`, and health calls an older one stale.
 pub const SKIP_FRESH_DAYS: i64 = 7;
 
-/// What `models/TICKER.msgpack` holds.
+/// What a model file holds.
 #[derive(Debug)]
-pub enum ModelLoad {
-    Ready(Box<LiveModel>),
-    /// No model file: the ticker was never trained.
+pub enum Loaded<T> {
+    Ready(Box<T>),
+    /// No model file: never trained.
     Missing,
     /// A file that is not a usable model (damaged, another format version,
     /// unreadable), with the reason.
     Corrupt(String),
 }
 
+impl<T> Loaded<T> {
+    /// The ready value mapped; missing and corrupt stay as they are.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Loaded<U> {
+        match self {
+            Loaded::Ready(m) => Loaded::Ready(Box::new(f(*m))),
+            Loaded::Missing => Loaded::Missing,
+            Loaded::Corrupt(r) => Loaded::Corrupt(r),
+        }
+    }
+}
+
+/// What `models/TICKER.msgpack` holds.
+pub type ModelLoad = Loaded<LiveModel>;
+/// What `models/v2/pool.msgpack` holds.
+pub type PoolLoad = Loaded<V2Pool>;
+/// What `models/v2/TICKER.msgpack` holds.
+pub type PartLoad = Loaded<V2TickerPart>;
+
+fn loaded<T>(r: Result<T, ArtefactError>) -> Loaded<T> {
+    match r {
+        Ok(m) => Loaded::Ready(Box::new(m)),
+        Err(ArtefactError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Loaded::Missing
+        }
+        Err(e) => Loaded::Corrupt(e.to_string()),
+    }
+}
+
 /// The model of one ticker.
 pub fn load_model(state: &StateDir, ticker: &str) -> ModelLoad {
-    match LiveModel::load(&state.model_path(ticker)) {
-        Ok(m) => ModelLoad::Ready(Box::new(m)),
-        Err(ArtefactError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-            ModelLoad::Missing
-        }
-        Err(e) => ModelLoad::Corrupt(e.to_string()),
-    }
+    loaded(LiveModel::load(&state.model_path(ticker)))
+}
+
+/// The live v2 pool.
+pub fn load_pool(state: &StateDir) -> PoolLoad {
+    loaded(V2Pool::load(&state.v2_pool_path()))
+}
+
+/// A ticker's live v2 part.
+pub fn load_part(state: &StateDir, ticker: &str) -> PartLoad {
+    loaded(V2TickerPart::load(&state.v2_part_path(ticker)))
+}
+
+/// The family a command uses: the one asked for, else the one the
+/// retrainer trained last, else classic.
+pub fn resolve_family(state: &StateDir, asked: Option<Family>) -> Family {
+    asked.or_else(|| state.last_family()).unwrap_or_default()
 }
 
 /// The models of `tickers`, in order (loaded in parallel).

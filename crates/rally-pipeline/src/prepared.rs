@@ -4,7 +4,7 @@
 //! never depends on `--jobs`). Shared by the live retrain and research.
 
 use rally_data::{Series, align_asof};
-use rally_features::FeatureFrame;
+use rally_features::{ExtraFeatures, FeatureFrame};
 use rally_model::walkforward::{
     BarrierRule, TickerInputs, WalkForward, assemble, fold_windows, run_fold,
 };
@@ -16,6 +16,19 @@ use crate::error::PipelineError;
 pub fn features_for(series: &Series, vix: &Series) -> FeatureFrame {
     let v = align_asof(&series.dates, &vix.dates, &vix.close);
     FeatureFrame::compute(&series.high, &series.low, &series.close, &series.volume, &v)
+}
+
+/// The model v2 extras of `series` (the frame's returns, ATR and RV must
+/// cover every bar, as [`FeatureFrame::compute_from`] leaves them).
+pub fn extras_for(series: &Series, frame: &FeatureFrame) -> ExtraFeatures {
+    ExtraFeatures::compute(
+        &series.high,
+        &series.low,
+        &series.close,
+        &frame.log_return,
+        &frame.atr,
+        &frame.rv,
+    )
 }
 
 /// What every per-ticker job starts from: the base features (VIX aligned)

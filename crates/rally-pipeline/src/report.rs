@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use crate::health::{HealthReport, ModelStatus};
 use crate::retrain::RetrainReport;
-use crate::scan::ScanReport;
+use crate::scan::{POOL_NAME, ScanReport};
+use rally_model::Family;
 
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +158,8 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     let as_of = r.as_of.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
     let _ = writeln!(
         out,
-        "Rally scan as of {as_of} — config {} — source {} — {} scanned{}\n",
+        "Rally scan as of {as_of} — model {} — config {} — source {} — {} scanned{}\n",
+        r.model_family,
         r.config,
         r.source,
         r.scanned,
@@ -171,6 +173,30 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
         && lag > crate::health::MAX_DATA_LAG_WEEKDAYS
     {
         let _ = writeln!(out, "{}\n", old_data_line(d, lag));
+    }
+    if let Some(th) = &r.thresholds
+        && r.model_family == Family::V2
+    {
+        let _ = writeln!(
+            out,
+            "Thresholds from the {}: entry P >= {}, watchlist P >= {} (80th / 60th percentile of its compressed training setups)",
+            th.from,
+            rally_text::probability(th.entry),
+            rally_text::probability(th.watch),
+        );
+    }
+    for note in &r.model_notes {
+        let _ = writeln!(out, "Note: {note}");
+    }
+    if !r.outside_pool.is_empty() {
+        let _ = writeln!(
+            out,
+            "Outside the v2 pool, fitted from their own data at scan time: {}",
+            r.outside_pool.join(" ")
+        );
+    }
+    if r.model_family == Family::V2 {
+        out.push('\n');
     }
     let b = &r.breadth;
     let mut t = Table::new("Market breadth", &["measure", "value"]);
@@ -208,7 +234,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     for s in &r.signals {
         t.row(vec![
             s.ticker.clone(),
-            rally_text::probability(s.p_rally),
+            p_cell(s.p_rally, s.setup_top_pct),
             num(Some(s.compression), 3),
             num(Some(s.price), 2),
             num(Some(s.stop), 2),
@@ -224,7 +250,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     for s in &r.watchlist {
         t.row(vec![
             s.ticker.clone(),
-            rally_text::probability(s.p_rally),
+            p_cell(s.p_rally, s.setup_top_pct),
             num(Some(s.compression), 3),
             num(Some(s.close), 2),
         ]);
@@ -240,7 +266,7 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
             (i + 1).to_string(),
             s.ticker.clone(),
             s.date.to_string(),
-            rally_text::probability(s.p_rally),
+            p_cell(s.p_rally, s.setup_top_pct),
             num(Some(s.compression), 3),
             num(Some(s.close), 2),
         ]);
@@ -315,7 +341,13 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     let problems: Vec<String> = r
         .missing_models
         .iter()
-        .map(|t| format!("{t}: no model (run `retrainer --tickers {t}`)"))
+        .map(|t| {
+            if t == POOL_NAME {
+                format!("{t}: no model v2 pool (run `retrainer --model v2`)")
+            } else {
+                format!("{t}: no model (run `retrainer --tickers {t}`)")
+            }
+        })
         .chain(
             r.corrupt_models
                 .iter()
@@ -360,15 +392,36 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
     out
 }
 
+/// A P(rally) cell: classic `0.734`; v2 with its rank among the pool's
+/// training setups, `P 0.410 · top 12% of setups`.
+fn p_cell(p: f64, setup_top_pct: Option<f64>) -> String {
+    match setup_top_pct {
+        Some(_) => rally_text::p_with_rank(p, setup_top_pct),
+        None => rally_text::probability(p),
+    }
+}
+
 /// The retrainer's summary.
 pub fn retrain_text(r: &RetrainReport) -> String {
     let mut out = format!(
-        "Retrain: {} trained, {} skipped (fresh), {} failed in {:.2}s\n",
+        "Retrain ({} models): {} trained, {} skipped (fresh), {} failed in {:.2}s\n",
+        r.family,
         r.trained.len(),
         r.skipped_fresh.len(),
         r.failed.len(),
         r.elapsed_secs
     );
+    if let Some(p) = &r.pool {
+        let _ = writeln!(
+            out,
+            "Pool: {} pooled, {} training rows ({} compressed); entry P >= {}, watchlist P >= {}",
+            rally_text::count(p.tickers, "ticker"),
+            p.rows,
+            p.compressed_rows,
+            rally_text::probability(p.entry),
+            rally_text::probability(p.watch),
+        );
+    }
     out.push_str(&failures_text(&r.failed));
     out
 }
@@ -376,7 +429,7 @@ pub fn retrain_text(r: &RetrainReport) -> String {
 /// `scanner health`.
 pub fn health_text(h: &HealthReport) -> String {
     let mut t = Table::new(
-        "Model health",
+        &format!("Model health ({} models)", h.model_family),
         &["ticker", "status", "trained", "age (days)", "data end"],
     );
     t.align[1] = Align::Left;
@@ -501,10 +554,41 @@ mod tests {
                 p_rally: 0.00042,
                 compression: 0.5,
                 close: 1.0,
+                setup_top_pct: None,
             }],
             ..ScanReport::default()
         };
         let text = scan_text(&r, false);
         assert!(text.contains("0.00042"), "{text}");
+    }
+
+    #[test]
+    fn v2_scans_state_the_family_the_thresholds_and_the_rank() {
+        let r = ScanReport {
+            model_family: Family::V2,
+            thresholds: Some(crate::scan::ScanThresholds {
+                entry: 0.41,
+                watch: 0.33,
+                from: POOL_NAME.into(),
+            }),
+            outside_pool: vec!["NEWCO".into()],
+            ranking: vec![crate::scan::RankRow {
+                ticker: "SPY".into(),
+                date: chrono::NaiveDate::MIN,
+                p_rally: 0.41,
+                compression: 0.7,
+                close: 1.0,
+                setup_top_pct: Some(12.2),
+            }],
+            ..ScanReport::default()
+        };
+        let text = scan_text(&r, false);
+        assert!(text.contains("— model v2 —"), "{text}");
+        assert!(text.contains("P 0.410 · top 12% of setups"), "{text}");
+        assert!(
+            text.contains("entry P >= 0.410, watchlist P >= 0.330"),
+            "{text}"
+        );
+        assert!(text.contains("scan time: NEWCO"), "{text}");
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use rally_model::Family;
 use rally_model::live::{LiveModel, train_live};
 use rally_notify::Event;
 use rayon::prelude::*;
@@ -19,6 +20,7 @@ use crate::prepared::{Prepared, walk_forward_par};
 use crate::state::StateDir;
 
 pub use crate::models::SKIP_FRESH_DAYS;
+pub use crate::retrain_v2::{PoolSummary, retrain_v2};
 
 #[derive(Debug, Clone)]
 pub struct RetrainOptions {
@@ -39,6 +41,11 @@ pub enum RetrainOutcome {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RetrainReport {
+    /// The model family trained.
+    pub family: Family,
+    /// Model v2: the pool that was fitted (`None` for classic, or when no
+    /// pool was fitted).
+    pub pool: Option<PoolSummary>,
     pub trained: Vec<String>,
     pub skipped_fresh: Vec<String>,
     pub failed: Vec<(String, String)>,
@@ -61,6 +68,7 @@ impl RetrainReport {
             stale: count(health.stale),
             elapsed_secs: self.elapsed_secs,
             walk_forward_auc: self.walk_forward_auc,
+            model_family: Some(self.family.to_string()),
         }
     }
 
@@ -113,7 +121,30 @@ fn train_one(
     Ok(model.walk_forward.as_ref().and_then(|m| m.auc))
 }
 
-/// Retrain `tickers`. `progress` is called after each ticker with
+/// Retrain `tickers` with the models of `family`, then record the family
+/// as the one trained last (when anything is trained or still fresh), so
+/// a scan without `--model` uses it.
+pub fn retrain_family(
+    family: Family,
+    state: &StateDir,
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    opts: &RetrainOptions,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<RetrainReport, PipelineError> {
+    let r = match family {
+        Family::Classic => retrain(state, data, tickers, opts, progress)?,
+        Family::V2 => retrain_v2(state, data, tickers, opts, progress)?,
+    };
+    if !r.trained.is_empty() || !r.skipped_fresh.is_empty() {
+        state
+            .record_family(family)
+            .map_err(|e| PipelineError::io(state.family_path(), e))?;
+    }
+    Ok(r)
+}
+
+/// Retrain `tickers` (classic). `progress` is called after each ticker with
 /// `(done, total, ticker)` (for a progress bar).
 pub fn retrain(
     state: &StateDir,

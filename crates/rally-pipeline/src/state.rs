@@ -54,6 +54,46 @@ impl StateDir {
             .join(format!("{}.msgpack", ticker.trim_start_matches('^')))
     }
 
+    /// Model v2 artefacts: `models/v2/` (the pool and one part per ticker).
+    pub fn v2_models(&self) -> PathBuf {
+        self.models().join("v2")
+    }
+
+    /// The live v2 pool: `models/v2/pool.msgpack`.
+    pub fn v2_pool_path(&self) -> PathBuf {
+        self.v2_models().join("pool.msgpack")
+    }
+
+    /// A ticker's live v2 part: `models/v2/TICKER.msgpack`.
+    pub fn v2_part_path(&self, ticker: &str) -> PathBuf {
+        self.v2_models()
+            .join(format!("{}.msgpack", ticker.trim_start_matches('^')))
+    }
+
+    /// Where the retrainer records the family it trained last:
+    /// `models/family` (one word, `classic` or `v2`).
+    pub fn family_path(&self) -> PathBuf {
+        self.models().join("family")
+    }
+
+    /// The family the retrainer trained last (`None` when never recorded
+    /// or unreadable).
+    pub fn last_family(&self) -> Option<rally_model::Family> {
+        std::fs::read_to_string(self.family_path())
+            .ok()
+            .and_then(|s| s.parse().ok())
+    }
+
+    /// Record the family trained last.
+    pub fn record_family(&self, family: rally_model::Family) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.models())?;
+        let tmp = self
+            .models()
+            .join(format!(".family.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, format!("{family}\n"))?;
+        std::fs::rename(&tmp, self.family_path())
+    }
+
     /// The database: `DATABASE_URL` when set (and `use_env`), else `models/rally.db`.
     pub fn database_url(&self, use_env: bool) -> String {
         if use_env
@@ -67,18 +107,13 @@ impl StateDir {
 
     /// Tickers that have a model file, sorted.
     pub fn model_tickers(&self) -> Vec<String> {
-        let mut out: Vec<String> = std::fs::read_dir(self.models())
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.strip_suffix(".msgpack")
-                    .filter(|s| !s.starts_with('.'))
-                    .map(str::to_owned)
-            })
-            .collect();
-        out.sort();
+        tickers_in(&self.models())
+    }
+
+    /// Tickers that have a live v2 part, sorted.
+    pub fn v2_part_tickers(&self) -> Vec<String> {
+        let mut out = tickers_in(&self.v2_models());
+        out.retain(|t| t != "pool");
         out
     }
 
@@ -88,7 +123,7 @@ impl StateDir {
     /// `.tmpXXXXXX` files older than an hour. Returns the files removed.
     pub fn remove_stale_temp_files(&self) -> Vec<PathBuf> {
         let mut removed = Vec::new();
-        for dir in [self.models(), self.cache()] {
+        for dir in [self.models(), self.v2_models(), self.cache()] {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
@@ -117,6 +152,23 @@ fn process_alive(pid: u32) -> Option<bool> {
     Path::new("/proc/self")
         .exists()
         .then(|| Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Names of the `*.msgpack` files of `dir` (no temporary files), sorted.
+fn tickers_in(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".msgpack")
+                .filter(|s| !s.starts_with('.'))
+                .map(str::to_owned)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The rule of [`StateDir::remove_stale_temp_files`], pure for testing.

@@ -1,6 +1,7 @@
 //! `retrainer bench`: the universe-scale performance stages, end to end on
 //! the synthetic market: walk-forward + baseline backtest, live retrain,
-//! scan from cache and saved models. Reports wall time, throughput and the
+//! live v2 retrain (per-ticker parts in parallel, one pooled fit), scan
+//! from cache and saved models. Reports wall time, throughput and the
 //! process's peak RSS after each stage.
 
 use std::time::Instant;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use crate::sweep::sweep;
 use rally_pipeline::PipelineError;
 use rally_pipeline::data::DataAccess;
-use rally_pipeline::retrain::{RetrainOptions, retrain};
+use rally_pipeline::retrain::{RetrainOptions, retrain, retrain_v2};
 use rally_pipeline::scan::{ScanOptions, run_scan};
 use rally_pipeline::state::StateDir;
 
@@ -95,6 +96,26 @@ pub async fn run_bench(
         peak_rss_mib: peak_rss_mib(),
     });
 
+    let t0 = Instant::now();
+    let r = retrain_v2(
+        state,
+        &data,
+        tickers,
+        &RetrainOptions {
+            force: true,
+            walk_forward: false,
+            now,
+        },
+        &|_, _, _| {},
+    )?;
+    out.push(StageResult {
+        stage: "live v2 retrain (pooled)".into(),
+        tickers: r.trained.len(),
+        bars: 0,
+        wall_secs: t0.elapsed().as_secs_f64(),
+        peak_rss_mib: peak_rss_mib(),
+    });
+
     let store = Store::open(&state.database_url(false)).await?;
     let t0 = Instant::now();
     let rep = run_scan(
@@ -107,6 +128,7 @@ pub async fn run_bench(
             now,
             backends: Vec::new(),
             backfill: false,
+            model: None,
         },
     )
     .await?;

@@ -156,6 +156,7 @@ impl SignalRow {
             stop: self.stop,
             target: self.target,
             size: self.size,
+            setup_top_pct: None,
         }
     }
 }

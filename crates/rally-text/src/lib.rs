@@ -135,6 +135,36 @@ pub fn probability(p: f64) -> String {
     }
 }
 
+/// Where a P stands among a model's training setups, from the share
+/// (percent) of setups whose P is at least as high: `12.3` -> `top 12% of
+/// setups`, `87` -> `bottom 13% of setups`. Never `top 0%` or `top 100%`:
+/// beyond the training range it says so.
+pub fn setup_rank(top_pct: f64) -> String {
+    if !top_pct.is_finite() {
+        return NOT_A_NUMBER.into();
+    }
+    let top = top_pct.clamp(0.0, 100.0);
+    if top <= 0.0 {
+        "above every training setup".into()
+    } else if top >= 100.0 {
+        "below every training setup".into()
+    } else if top <= 50.0 {
+        format!("top {}% of setups", top.round().max(1.0))
+    } else {
+        format!("bottom {}% of setups", (100.0 - top).round().max(1.0))
+    }
+}
+
+/// A probability with its rank among the training setups when the model
+/// has one (model v2): `P 0.410 · top 12% of setups`; without, `P 0.410`.
+/// The one wording of a v2 P for reports, alerts, the bot and the dashboard.
+pub fn p_with_rank(p: f64, top_pct: Option<f64>) -> String {
+    match top_pct {
+        Some(top) => format!("P {} · {}", probability(p), setup_rank(top)),
+        None => format!("P {}", probability(p)),
+    }
+}
+
 /// `93.4` seconds -> `1m 33s`; `4000` -> `1h 06m`.
 pub fn elapsed(secs: f64) -> String {
     let s = if secs.is_finite() && secs > 0.0 {
@@ -186,6 +216,20 @@ mod tests {
         assert_eq!(signed_percent(-0.00001), "+0.00%");
         assert_eq!(signed_percent(-0.0523), "-5.23%");
         assert_eq!(signed_percent(f64::INFINITY), "n/a");
+    }
+
+    #[test]
+    fn ranks_among_setups_read_as_words() {
+        assert_eq!(setup_rank(12.3), "top 12% of setups");
+        assert_eq!(setup_rank(0.2), "top 1% of setups");
+        assert_eq!(setup_rank(50.0), "top 50% of setups");
+        assert_eq!(setup_rank(87.0), "bottom 13% of setups");
+        assert_eq!(setup_rank(99.9), "bottom 1% of setups");
+        assert_eq!(setup_rank(0.0), "above every training setup");
+        assert_eq!(setup_rank(100.0), "below every training setup");
+        assert_eq!(setup_rank(f64::NAN), "n/a");
+        assert_eq!(p_with_rank(0.41, Some(12.0)), "P 0.410 · top 12% of setups");
+        assert_eq!(p_with_rank(0.41, None), "P 0.410");
     }
 
     #[test]

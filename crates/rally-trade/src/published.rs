@@ -22,4 +22,9 @@ pub struct EntrySignal {
     pub target: f64,
     /// Suggested size as a fraction of equity, 0..1.
     pub size: f64,
+    /// Model v2: the share (percent) of the model's compressed training
+    /// setups whose P is at least this one ("top 12% of setups"); `None`
+    /// for classic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_top_pct: Option<f64>,
 }

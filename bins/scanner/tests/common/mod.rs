@@ -135,6 +135,7 @@ pub fn build_prepared(root: &Path) {
                 now,
                 backends: Vec::new(),
                 backfill: false,
+                model: None,
             };
             let r = run_scan(&state, &store, &data, &tickers, &opts)
                 .await

@@ -93,6 +93,16 @@ pub fn ticker_fold_rule(
     window: FoldWindow,
     rule: BarrierRule,
 ) -> Result<TickerFold, ModelError> {
+    ticker_fold_window(inp, window, rule).map(|(fold, _)| fold)
+}
+
+/// [`ticker_fold_rule`] with the fold's classic training (its HMM, barriers
+/// and labels), which the live v2 model stores per ticker.
+pub fn ticker_fold_window(
+    inp: &V2Inputs<'_>,
+    window: FoldWindow,
+    rule: BarrierRule,
+) -> Result<(TickerFold, TrainedWindow), ModelError> {
     let (year, (lo, hi), (te_lo, te_hi)) = window;
     let c = &inp.classic;
     if inp.extras.len() != c.len() {
@@ -137,7 +147,7 @@ pub fn ticker_fold_rule(
             }
         }
     }
-    Ok(fold)
+    Ok((fold, w))
 }
 
 /// Every fold of a ticker, in year order (serial; callers that want the

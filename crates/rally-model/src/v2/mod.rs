@@ -12,10 +12,12 @@
 pub mod design;
 pub mod pooled;
 
-pub use design::{TestRow, TickerFold, V2Inputs, ticker_fold, ticker_fold_rule, ticker_folds};
+pub use design::{
+    TestRow, TickerFold, V2Inputs, ticker_fold, ticker_fold_rule, ticker_fold_window, ticker_folds,
+};
 pub use pooled::{
     ENTRY_PERCENTILE, PooledModel, Thresholds, WATCH_PERCENTILE, fit_pooled, percentile_linear,
-    thresholds_at,
+    percentile_sorted, thresholds_at,
 };
 
 use rally_features::{EXTRA_FEATURES, N_EXTRA};

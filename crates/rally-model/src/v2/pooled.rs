@@ -124,6 +124,15 @@ pub fn percentile_linear(values: &[f64], q: f64) -> Option<f64> {
     }
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
+    percentile_sorted(&v, q)
+}
+
+/// [`percentile_linear`] of values already sorted ascending (same formula;
+/// for reading many percentiles off one sort).
+pub fn percentile_sorted(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
     let idx = (v.len() - 1) as f64 * (q / 100.0);
     let below = (idx.floor() as usize).min(v.len() - 1);
     let above = (below + 1).min(v.len() - 1);

@@ -17,20 +17,24 @@
 //! race to a concurrent scan computes again from the new state.
 
 mod commit;
+mod models;
 mod plan;
 mod score;
+
+pub use models::{POOL_NAME, ScanThresholds, family_config};
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::Series;
+use rally_model::Family;
 use rally_store::{ClosedTradeRow, EquitySnapshot, PositionRow, Store};
 use rally_trade::{EntrySignal, TradeConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataAccess;
 use crate::error::PipelineError;
-use crate::models::{ModelLoad, load_models};
+use crate::models::resolve_family;
 use crate::state::StateDir;
 
 /// Total notional capital of the system's live book; each ticker's sleeve
@@ -53,6 +57,9 @@ pub struct ScanOptions {
     /// default the store refuses it, so a late or concurrent run can never
     /// rewrite newer state.
     pub backfill: bool,
+    /// The model family to score with; `None`: the one the retrainer
+    /// trained last (classic if none was recorded).
+    pub model: Option<Family>,
 }
 
 /// One row of the ranking / watchlist.
@@ -63,6 +70,10 @@ pub struct RankRow {
     pub p_rally: f64,
     pub compression: f64,
     pub close: f64,
+    /// Model v2: share (percent) of the pool's compressed training setups
+    /// with a P at least this high.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_top_pct: Option<f64>,
 }
 
 /// An open (or pending) system position after the scan.
@@ -146,6 +157,16 @@ pub fn vix_label(v: f64) -> &'static str {
 pub struct ScanReport {
     pub as_of: Option<NaiveDate>,
     pub config: String,
+    /// The model family that scored this scan.
+    pub model_family: Family,
+    /// The entry threshold and watchlist floor used, and where they came
+    /// from.
+    pub thresholds: Option<ScanThresholds>,
+    /// Model v2: tickers outside the pool, scored with a part fitted from
+    /// their own data at scan time.
+    pub outside_pool: Vec<String>,
+    /// Remarks on the models (e.g. a stale v2 pool).
+    pub model_notes: Vec<String>,
     pub source: String,
     /// False when this as-of date was already committed (nothing changed).
     pub committed: bool,
@@ -280,23 +301,22 @@ async fn scan_once(
     tickers: &[String],
     opts: &ScanOptions,
 ) -> Result<Attempt, PipelineError> {
+    let family = resolve_family(state, opts.model);
     let mut report = ScanReport {
         config: opts.config.name.clone(),
         source: data.source.describe(),
+        model_family: family,
         ..ScanReport::default()
     };
     // Models: missing and corrupt ones are listed, not fatal.
-    let mut models = Vec::new();
-    for (t, m) in tickers.iter().zip(load_models(state, tickers)) {
-        match m {
-            ModelLoad::Ready(m) => models.push((t.clone(), *m)),
-            ModelLoad::Missing => report.missing_models.push(t.clone()),
-            ModelLoad::Corrupt(reason) => report.corrupt_models.push(Problem {
-                ticker: t.clone(),
-                reason,
-            }),
-        }
-    }
+    let (models, pool) = models::select(state, family, tickers, opts.now, &mut report);
+    let (config, thresholds) = family_config(&opts.config, pool.as_ref());
+    let watch_p = thresholds.watch;
+    report.thresholds = Some(thresholds);
+    let opts = &ScanOptions {
+        config,
+        ..opts.clone()
+    };
     let base = store.scan_base().await?;
     let stored: BTreeMap<String, PositionRow> = base
         .positions
@@ -322,9 +342,19 @@ async fn scan_once(
         })
         .collect();
 
-    let scored = score::score_all(&models, loaded, &vix, &stored, &mut report);
+    let scored = score::score_all(
+        &models,
+        pool.as_ref(),
+        loaded,
+        &vix,
+        &stored,
+        opts.now,
+        &mut report,
+    );
     let inputs = plan::PlanInputs {
         scored,
+        pool: pool.as_ref(),
+        watch_p,
         stored: &stored,
         vix: &vix,
         realised_before,

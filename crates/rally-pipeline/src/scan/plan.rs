@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use rally_data::{Series, VIX_TICKER};
+use rally_model::live_v2::V2Pool;
 use rally_notify::Event;
 use rally_store::{ClosedTradeRow, EquitySnapshot, NewOutboxEvent, PositionRow};
 use rally_trade::EntrySignal;
@@ -17,13 +18,17 @@ use rally_trade::{BarInput, Book, Event as TradeEvent, TradeState, step};
 use super::score::{Scored, breadth};
 use super::{
     ClosedOut, FRESH_DATA_DAYS, PositionOut, Problem, RankRow, SYSTEM_CAPITAL, ScanOptions,
-    ScanReport, ScanStatus, ScanSummary, WATCH_P,
+    ScanReport, ScanStatus, ScanSummary,
 };
 use crate::error::PipelineError;
 
 /// What the plan needs besides the report it fills.
 pub(super) struct PlanInputs<'a> {
     pub(super) scored: Vec<Scored>,
+    /// Model v2: the pool (ranks P among its training setups).
+    pub(super) pool: Option<&'a V2Pool>,
+    /// Lower edge of the watchlist band.
+    pub(super) watch_p: f64,
     pub(super) stored: &'a BTreeMap<String, PositionRow>,
     pub(super) vix: &'a Series,
     /// Realised P&L of the journal before this scan.
@@ -52,6 +57,8 @@ pub(super) fn plan(
 ) -> Result<Option<Plan>, PipelineError> {
     let PlanInputs {
         scored: mut ok,
+        pool,
+        watch_p,
         stored,
         vix,
         realised_before,
@@ -59,6 +66,7 @@ pub(super) fn plan(
         opts,
     } = inputs;
     let cfg = &opts.config;
+    let rank = |p: f64| pool.and_then(|pool| pool.setup_top_pct(p));
     let Some(as_of) = ok.iter().filter_map(|s| s.last().map(|b| b.date)).max() else {
         return Ok(None);
     };
@@ -114,11 +122,12 @@ pub(super) fn plan(
                 p_rally: p,
                 compression: last.compression,
                 close: last.close,
+                setup_top_pct: rank(p),
             };
             // The entry rule is the state machine's own (`TradeConfig`).
             let above = cfg.p_clears(p);
             let compressed = cfg.compression_clears(last.compression);
-            if (p >= WATCH_P - P_TOLERANCE && !above) || (above && !compressed) {
+            if (p >= watch_p - P_TOLERANCE && !above) || (above && !compressed) {
                 report.watchlist.push(row.clone());
             }
             report.ranking.push(row);
@@ -169,6 +178,7 @@ pub(super) fn plan(
                         stop: sig.stop,
                         target: sig.target,
                         size: sig.size,
+                        setup_top_pct: rank(sig.p),
                     }),
                     TradeEvent::Fill(_) => {}
                 }

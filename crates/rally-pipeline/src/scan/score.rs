@@ -3,16 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::Series;
-use rally_model::live::LiveModel;
+use rally_model::live_v2::{V2Pool, fit_part};
+use rally_model::v2::V2Inputs;
 use rally_model::walkforward::TickerInputs;
 use rally_store::PositionRow;
 use rally_trade::BarInput;
 use rayon::prelude::*;
 
+use super::models::TickerModel;
 use super::{Breadth, Problem, ScanReport, vix_label};
 use crate::error::PipelineError;
+use crate::prepared::extras_for;
 
 /// Bars kept per ticker for the scan (breadth needs 6; positions need the
 /// bars since their last update).
@@ -27,6 +30,9 @@ pub(super) struct Scored {
     pub(super) sma200: Vec<f64>,
     /// Why the newest bar has no P, when it has none.
     unscored: Option<String>,
+    /// Model v2: the ticker is outside the pool and its part was fitted
+    /// from its own data at scan time.
+    fitted_now: bool,
 }
 
 impl Scored {
@@ -36,11 +42,13 @@ impl Scored {
 }
 
 fn score_ticker(
-    model: &LiveModel,
+    model: &TickerModel,
+    pool: Option<&V2Pool>,
     series: &Series,
     vix: &Series,
     keep_after: Option<NaiveDate>,
-) -> Scored {
+    now: DateTime<Utc>,
+) -> Result<Scored, PipelineError> {
     let n = series.len();
     let from_pos = keep_after.map_or(n, |d| series.dates.partition_point(|x| *x <= d));
     let start = from_pos.min(n.saturating_sub(MIN_TAIL));
@@ -63,7 +71,29 @@ fn score_ticker(
         frame: &frame,
         obs: &obs,
     };
-    let p = model.score_from(&inp, start);
+    let mut fitted_now = false;
+    let p = match (model, pool) {
+        (TickerModel::Classic(m), _) => m.score_from(&inp, start),
+        (TickerModel::V2(part), Some(pool)) => {
+            let fitted;
+            let part = match part {
+                Some(p) => p.as_ref(),
+                None => {
+                    fitted = fit_part(&series.ticker, &inp, now)
+                        .map_err(|e| PipelineError::from(e).for_ticker(&series.ticker))?;
+                    fitted_now = true;
+                    &fitted
+                }
+            };
+            let extras = extras_for(series, &frame);
+            let v2 = V2Inputs {
+                classic: inp,
+                extras: &extras,
+            };
+            pool.score_from(part, &v2, start)
+        }
+        (TickerModel::V2(_), None) => vec![f64::NAN; n],
+    };
     let bars = (start..n)
         .map(|t| BarInput {
             date: series.dates[t],
@@ -89,22 +119,25 @@ fn score_ticker(
             ),
         }
     });
-    Scored {
+    Ok(Scored {
         ticker: series.ticker.clone(),
         bars,
         sma50: frame.sma50[start..].to_vec(),
         sma200: frame.sma200[start..].to_vec(),
         unscored,
-    }
+        fitted_now,
+    })
 }
 
 /// Scores every ticker with data; a ticker that cannot be scored is listed
 /// in `report.data_errors` with the reason. Returns the scored ones.
 pub(super) fn score_all(
-    models: &[(String, LiveModel)],
+    models: &[(String, TickerModel)],
+    pool: Option<&V2Pool>,
     loaded: Vec<Result<Series, PipelineError>>,
     vix: &Series,
     stored: &BTreeMap<String, PositionRow>,
+    now: DateTime<Utc>,
     report: &mut ScanReport,
 ) -> Vec<Scored> {
     let scored: Vec<Result<Scored, PipelineError>> = models
@@ -118,11 +151,16 @@ pub(super) fn score_all(
                     bars: s.len(),
                 });
             }
-            Ok(score_ticker(m, &s, vix, stored.get(t).map(|r| r.last_date)))
+            score_ticker(m, pool, &s, vix, stored.get(t).map(|r| r.last_date), now)
         })
         .collect();
     let mut ok = Vec::new();
     for ((t, _), r) in models.iter().zip(scored) {
+        if let Ok(s) = &r
+            && s.fitted_now
+        {
+            report.outside_pool.push(t.clone());
+        }
         match r {
             // The newest bar has no P (warm-up, constant prices, absurd
             // values): listed with the reason, not scanned.
