@@ -77,7 +77,7 @@ pub struct Overfitting {
 /// Errors: odd or out-of-range S, fewer than 2 rows per block, fewer than 2
 /// columns, a non-finite return.
 pub fn pbo(returns: ArrayView2<'_, f64>, blocks: usize) -> Result<Overfitting, StatsError> {
-    if blocks < 2 || blocks % 2 != 0 || blocks > MAX_BLOCKS {
+    if blocks < 2 || !blocks.is_multiple_of(2) || blocks > MAX_BLOCKS {
         return Err(StatsError::InvalidBlockCount {
             blocks,
             max: MAX_BLOCKS,
