@@ -85,7 +85,7 @@ pub struct DeflatedSharpe {
 /// - `winner_returns`: per-period returns of the configuration that was
 ///   picked;
 /// - `trial_sharpes`: per-period Sharpe ratios of **all** trials (the winner
-///   included); their sample variance (ddof = 1) is V[SR_n] and their count
+///   included); their sample variance (ddof = 1) is `V[SR_n]` and their count
 ///   is N.
 ///
 /// Errors: those of [`crate::moments`] and [`dsr`], fewer than 2 trial
