@@ -54,6 +54,8 @@ pub struct Market {
 pub struct WatchItem {
     pub ticker: String,
     pub p_rally: Option<f64>,
+    /// Model v2: the P's rank among the training setups (percent at or above).
+    pub setup_top_pct: Option<f64>,
     pub compression: Option<f64>,
     pub price: Option<f64>,
 }
@@ -330,6 +332,7 @@ pub fn market_of(s: &ScanSummary) -> Market {
             .map(|w| WatchItem {
                 ticker: w.ticker.clone(),
                 p_rally: Some(w.p_rally),
+                setup_top_pct: w.setup_top_pct,
                 compression: Some(w.compression),
                 price: Some(w.close),
             })

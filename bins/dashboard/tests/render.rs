@@ -170,6 +170,12 @@ fn signals_tab() {
     assert!(line_with(&screen, "Ticker").contains("Compression"));
     let amd = line_with(&screen, "AMD");
     assert!(amd.contains("0.712") && amd.contains("0.081"), "{amd}");
+    // A model v2 signal says where its P stands among the training setups.
+    assert!(amd.contains("0.712 · top 12%"), "{amd}");
+    assert!(
+        !line_with(&screen, "TSLA").contains("top"),
+        "classic: bare P"
+    );
     assert!(screen.contains("TSLA"));
     // AMD ranks above TSLA (highest P(rally) first).
     assert!(screen.find("AMD").unwrap() < screen.find("TSLA").unwrap());
@@ -503,7 +509,7 @@ fn older_schema_is_reported_not_migrated() {
     });
     let err = data::load(&opts(dir.path())).unwrap_err().to_string();
     assert!(
-        err.contains("schema version 2, this version needs 3"),
+        err.contains("schema version 3, this version needs 4"),
         "{err}"
     );
     assert!(err.contains("run `scanner` once"), "{err}");

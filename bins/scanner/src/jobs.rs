@@ -72,8 +72,8 @@ pub async fn demo(args: &ScanArgs) -> Result<i32> {
         emit_json(&r)?;
     } else {
         println!(
-            "Demo: replayed {} trading days of the synthetic market into ./demo",
-            r.days.len()
+            "Demo: replayed {} of the synthetic market into ./demo",
+            rally_text::count(r.days.len(), "trading day")
         );
         for d in &r.days {
             println!(

@@ -158,6 +158,7 @@ fn msft_signal(as_of: &str) -> SignalRow {
         stop: 380.0,
         target: 440.0,
         size: 0.1,
+        setup_top_pct: None,
     }
 }
 
@@ -1029,13 +1030,29 @@ async fn signals_embed_lists_sizing_and_dollars() {
         Some("Dollar sizes for your capital of $25,000.00.")
     );
 
+    // A model v2 signal: P with its rank among the training setups.
+    let mut c = scan("2024-05-06", 100_500.0);
+    c.signals = vec![SignalRow {
+        setup_top_pct: Some(12.0),
+        ..msft_signal("2024-05-06")
+    }];
+    commit_on_base(f.store(), c).await;
+    let e = commands::signals(&f.ctx, "u1").await.unwrap();
+    assert!(
+        e.fields
+            .iter()
+            .any(|x| x.name == "MSFT · P 0.720 · top 12% of setups"),
+        "{:?}",
+        e.fields
+    );
+
     // A newer scan without signals: nothing stale is served.
-    commit_on_base(f.store(), scan("2024-05-06", 100_500.0)).await;
+    commit_on_base(f.store(), scan("2024-05-07", 100_500.0)).await;
     let e = commands::signals(&f.ctx, "u1").await.unwrap();
     assert_eq!(e.colour, BLUE);
     assert_eq!(
         e.description.as_deref(),
-        Some("The latest scan (2024-05-06) found no entry signals.")
+        Some("The latest scan (2024-05-07) found no entry signals.")
     );
 }
 

@@ -167,7 +167,14 @@ pub fn signal_embeds(signals: &[EntrySignal]) -> Vec<Embed> {
                 0.0
             };
             Embed::new(format!("📈 New rally signal: {}", s.ticker), GREEN)
-                .field("P(rally)", percent1(s.p_rally), true)
+                .field(
+                    "P(rally)",
+                    match s.setup_top_pct {
+                        Some(_) => rally_text::p_with_rank(s.p_rally, s.setup_top_pct),
+                        None => percent1(s.p_rally),
+                    },
+                    true,
+                )
                 .field("Compression", format!("{:.3}", s.compression), true)
                 .field("Price", rally_text::dollars(s.price), true)
                 .field(
@@ -432,7 +439,16 @@ mod tests {
             size: 0.1,
             setup_top_pct: None,
         };
-        assert_eq!(embeds_for(&Event::Signals(vec![s]))[0].colour, GREEN);
+        let classic = &embeds_for(&Event::Signals(vec![s.clone()]))[0];
+        assert_eq!(classic.colour, GREEN);
+        assert_eq!(classic.fields[0].value, "70.0%");
+        // Model v2: P with its rank among the training setups, never bare.
+        let v2 = EntrySignal {
+            setup_top_pct: Some(12.0),
+            ..s
+        };
+        let v2 = &embeds_for(&Event::Signals(vec![v2]))[0];
+        assert_eq!(v2.fields[0].value, "P 0.700 · top 12% of setups");
     }
 
     #[test]

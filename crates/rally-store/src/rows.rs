@@ -106,6 +106,10 @@ pub struct SignalRow {
     pub target: f64,
     /// Suggested size as a fraction of equity.
     pub size: f64,
+    /// Model v2: share of the training setups whose P is at least this
+    /// one's, in percent; `None` for classic.
+    #[sqlx(default)]
+    pub setup_top_pct: Option<f64>,
 }
 
 impl ClosedTradeRow {
@@ -143,6 +147,7 @@ impl SignalRow {
             stop: s.stop,
             target: s.target,
             size: s.size,
+            setup_top_pct: s.setup_top_pct,
         }
     }
 
@@ -156,7 +161,7 @@ impl SignalRow {
             stop: self.stop,
             target: self.target,
             size: self.size,
-            setup_top_pct: None,
+            setup_top_pct: self.setup_top_pct,
         }
     }
 }

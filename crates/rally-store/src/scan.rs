@@ -227,7 +227,7 @@ impl Store {
             // caller passes the same ticker twice; the last one wins.
             sqlx::query(
                 "INSERT OR REPLACE INTO signals (as_of, ticker, p_rally, compression, price, stop, \
-                 target, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 target, size, setup_top_pct) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(s.as_of)
             .bind(&s.ticker)
@@ -237,6 +237,7 @@ impl Store {
             .bind(s.stop)
             .bind(s.target)
             .bind(s.size)
+            .bind(s.setup_top_pct)
             .execute(&mut *tx)
             .await?;
         }

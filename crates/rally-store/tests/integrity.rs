@@ -699,8 +699,9 @@ async fn read_only_open_says_why_it_cannot() {
     tamper(
         &old,
         &[
-            "DELETE FROM _sqlx_migrations WHERE version = 3",
+            "DELETE FROM _sqlx_migrations WHERE version >= 3",
             "ALTER TABLE scan_runs DROP COLUMN summary_json",
+            "ALTER TABLE signals DROP COLUMN setup_top_pct",
         ],
     )
     .await;
@@ -713,7 +714,7 @@ async fn read_only_open_says_why_it_cannot() {
             else {
                 unreachable!()
             };
-            assert_eq!((applied, required), (Some(2), 3));
+            assert_eq!((applied, required), (Some(2), 4));
         }
         other => panic!("expected SchemaOutdated, got {other:?}"),
     }

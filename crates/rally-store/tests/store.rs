@@ -87,6 +87,7 @@ fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
                 stop: 860.0,
                 target: 990.0,
                 size: 0.08,
+                setup_top_pct: Some(12.5),
             },
             SignalRow {
                 as_of: d(as_of),
@@ -97,6 +98,7 @@ fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
                 stop: 140.0,
                 target: 170.0,
                 size: 0.07,
+                setup_top_pct: None,
             },
         ],
         events: vec![NewOutboxEvent {
@@ -262,6 +264,9 @@ async fn commit_scan_is_idempotent_and_readable() {
         sigs.iter().map(|s| s.ticker.as_str()).collect::<Vec<_>>(),
         ["NVDA", "AMD"]
     );
+    // A v2 signal keeps its rank among the training setups; classic has none.
+    assert_eq!(sigs, c.signals);
+    assert_eq!(sigs[0].signal().setup_top_pct, Some(12.5));
     let run = store.last_scan_run().await.unwrap().unwrap();
     assert_eq!(run.as_of, d("2024-05-01"));
     assert_eq!(run.n_signals, 2);

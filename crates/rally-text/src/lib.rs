@@ -140,18 +140,54 @@ pub fn probability(p: f64) -> String {
 /// setups`, `87` -> `bottom 13% of setups`. Never `top 0%` or `top 100%`:
 /// beyond the training range it says so.
 pub fn setup_rank(top_pct: f64) -> String {
+    match rank_parts(top_pct) {
+        Rank::Above => "above every training setup".into(),
+        Rank::Below => "below every training setup".into(),
+        Rank::Share(side, pct) => format!("{side} {pct}% of setups"),
+        Rank::Unknown => NOT_A_NUMBER.into(),
+    }
+}
+
+/// [`setup_rank`] for narrow table cells: `top 12%`, `bottom 13%`,
+/// `above all`, `below all`.
+pub fn setup_rank_short(top_pct: f64) -> String {
+    match rank_parts(top_pct) {
+        Rank::Above => "above all".into(),
+        Rank::Below => "below all".into(),
+        Rank::Share(side, pct) => format!("{side} {pct}%"),
+        Rank::Unknown => NOT_A_NUMBER.into(),
+    }
+}
+
+enum Rank {
+    Above,
+    Below,
+    Share(&'static str, f64),
+    Unknown,
+}
+
+fn rank_parts(top_pct: f64) -> Rank {
     if !top_pct.is_finite() {
-        return NOT_A_NUMBER.into();
+        return Rank::Unknown;
     }
     let top = top_pct.clamp(0.0, 100.0);
     if top <= 0.0 {
-        "above every training setup".into()
+        Rank::Above
     } else if top >= 100.0 {
-        "below every training setup".into()
+        Rank::Below
     } else if top <= 50.0 {
-        format!("top {}% of setups", top.round().max(1.0))
+        Rank::Share("top", top.round().max(1.0))
     } else {
-        format!("bottom {}% of setups", (100.0 - top).round().max(1.0))
+        Rank::Share("bottom", (100.0 - top).round().max(1.0))
+    }
+}
+
+/// A P in a narrow table cell: `0.410 · top 12%` with a rank (model v2),
+/// `0.410` without.
+pub fn p_cell(p: f64, top_pct: Option<f64>) -> String {
+    match top_pct {
+        Some(top) => format!("{} · {}", probability(p), setup_rank_short(top)),
+        None => probability(p),
     }
 }
 
@@ -230,6 +266,11 @@ mod tests {
         assert_eq!(setup_rank(f64::NAN), "n/a");
         assert_eq!(p_with_rank(0.41, Some(12.0)), "P 0.410 · top 12% of setups");
         assert_eq!(p_with_rank(0.41, None), "P 0.410");
+        assert_eq!(setup_rank_short(12.3), "top 12%");
+        assert_eq!(setup_rank_short(87.0), "bottom 13%");
+        assert_eq!(setup_rank_short(0.0), "above all");
+        assert_eq!(p_cell(0.41, Some(12.0)), "0.410 · top 12%");
+        assert_eq!(p_cell(0.41, None), "0.410");
     }
 
     #[test]

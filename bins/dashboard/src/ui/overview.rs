@@ -1,7 +1,7 @@
 //! The Overview tab: portfolio, market of the last scan (with the
 //! watchlist), and the equity chart.
 
-use rally_text::{percent, probability, signed_percent, whole};
+use rally_text::{p_cell, percent, signed_percent, whole};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -243,7 +243,7 @@ fn watchlist_brief(s: &Snapshot) -> String {
         .watchlist
         .iter()
         .map(|w| match w.p_rally {
-            Some(p) => format!("{} {}", w.ticker, probability(p)),
+            Some(p) => format!("{} {}", w.ticker, p_cell(p, w.setup_top_pct)),
             None => w.ticker.clone(),
         })
         .collect::<Vec<_>>()

@@ -1,7 +1,7 @@
 //! Entry signals and the watchlist: the Signals tab's tables and the
 //! compact ones of `--once`.
 
-use rally_text::{percent, price, probability, signed_percent};
+use rally_text::{p_cell, percent, price, signed_percent};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -35,7 +35,8 @@ pub(super) fn draw_signals(frame: &mut Frame, area: Rect, s: &Snapshot, selected
         return;
     }
     let rows = wl.iter().map(watch_row);
-    let table = Table::new(rows, lengths([9, 9, 12, 10]))
+    let pw = p_width(wl.iter().any(|w| w.setup_top_pct.is_some()), 9);
+    let table = Table::new(rows, lengths([9, pw, 12, 10]))
         .header(Row::new(["Ticker", "P(rally)", "Compression", "Price"]).style(accent_bold()))
         .row_highlight_style(selected_row())
         .block(block(title));
@@ -76,7 +77,7 @@ fn draw_signal_table(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Opti
         };
         Row::new(vec![
             Cell::from(x.ticker.clone()).style(Style::default().add_modifier(Modifier::BOLD)),
-            Cell::from(probability(x.p_rally)).style(Style::default().fg(GREEN)),
+            Cell::from(p_cell(x.p_rally, x.setup_top_pct)).style(Style::default().fg(GREEN)),
             Cell::from(format!("{:.3}", x.compression)),
             Cell::from(price(x.price)),
             Cell::from(price(x.stop)),
@@ -86,7 +87,8 @@ fn draw_signal_table(frame: &mut Frame, area: Rect, s: &Snapshot, selected: Opti
             Cell::from(percent(x.size, 1)),
         ])
     });
-    let table = Table::new(rows, lengths([9, 9, 12, 10, 10, 10, 8, 9, 6]))
+    let pw = p_width(s.signals.iter().any(|x| x.setup_top_pct.is_some()), 9);
+    let table = Table::new(rows, lengths([9, pw, 12, 10, 10, 10, 8, 9, 6]))
         .header(
             Row::new([
                 "Ticker",
@@ -124,12 +126,13 @@ pub(super) fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) 
     let rows = s.signals.iter().map(|x| {
         Row::new(vec![
             x.ticker.clone(),
-            probability(x.p_rally),
+            p_cell(x.p_rally, x.setup_top_pct),
             format!("{:.3}", x.compression),
             price(x.price),
         ])
     });
-    let table = Table::new(rows, lengths([7, 8, 6, 9]))
+    let pw = p_width(s.signals.iter().any(|x| x.setup_top_pct.is_some()), 8);
+    let table = Table::new(rows, lengths([7, pw, 6, 9]))
         .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
         .block(block(title));
     frame.render_widget(table, area);
@@ -151,10 +154,17 @@ pub(super) fn draw_watchlist_compact(frame: &mut Frame, area: Rect, s: &Snapshot
         return;
     }
     let rows = wl.iter().map(watch_row);
-    let table = Table::new(rows, lengths([7, 8, 6, 9]))
+    let pw = p_width(wl.iter().any(|w| w.setup_top_pct.is_some()), 8);
+    let table = Table::new(rows, lengths([7, pw, 6, 9]))
         .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
         .block(block(title));
     frame.render_widget(table, area);
+}
+
+/// Width of a P column: room for `0.340 · bottom 48%` when any row is
+/// ranked (model v2), else the plain width.
+fn p_width(ranked: bool, plain: u16) -> u16 {
+    if ranked { 18 } else { plain }
 }
 
 /// One watchlist entry as a table row (both watchlist tables).
@@ -162,7 +172,8 @@ fn watch_row(w: &WatchItem) -> Row<'static> {
     let opt = |x: Option<f64>, f: fn(f64) -> String| x.map_or_else(|| "-".to_owned(), f);
     Row::new(vec![
         w.ticker.clone(),
-        opt(w.p_rally, probability),
+        w.p_rally
+            .map_or_else(|| "-".to_owned(), |p| p_cell(p, w.setup_top_pct)),
         opt(w.compression, |x| format!("{x:.3}")),
         opt(w.price, price),
     ])

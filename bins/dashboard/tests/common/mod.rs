@@ -171,6 +171,7 @@ pub async fn fill_store(root: &Path) {
             stop: 158.1,
             target: 183.0,
             size: 0.08,
+            setup_top_pct: Some(12.0),
         },
         SignalRow {
             as_of: last,
@@ -181,6 +182,7 @@ pub async fn fill_store(root: &Path) {
             stop: 169.2,
             target: 195.9,
             size: 0.06,
+            setup_top_pct: None,
         },
     ];
     c.summary_json = Some(

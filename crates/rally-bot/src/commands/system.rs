@@ -38,7 +38,14 @@ pub async fn signals(ctx: &CommandContext, user: &str) -> CommandResult<Embed> {
             None => percent(s.size, 1),
         };
         e = e.field(
-            format!("{} · P(rally) {}", s.ticker, percent(s.p_rally, 1)),
+            match s.setup_top_pct {
+                Some(_) => format!(
+                    "{} · {}",
+                    s.ticker,
+                    rally_text::p_with_rank(s.p_rally, s.setup_top_pct)
+                ),
+                None => format!("{} · P(rally) {}", s.ticker, percent(s.p_rally, 1)),
+            },
             format!(
                 "Price {} · Stop {} ({}) · Target {} · Size {size}",
                 dollars(s.price),
