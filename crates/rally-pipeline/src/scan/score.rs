@@ -213,3 +213,7 @@ pub(super) fn breadth(scored: &[Scored], vix: Option<f64>) -> Breadth {
         vix_label: vix.map(|v| vix_label(v).to_owned()),
     }
 }
+
+#[cfg(test)]
+#[path = "score_tests.rs"]
+mod tests;
