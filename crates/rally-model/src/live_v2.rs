@@ -19,8 +19,8 @@ use crate::artefact;
 use crate::error::ModelError;
 use crate::live::{ArtefactError, live_window_start};
 use crate::v2::{
-    ENTRY_PERCENTILE, N_V2, PooledModel, TickerFold, V2Inputs, V2Row, WATCH_PERCENTILE, fit_pooled,
-    percentile_sorted, ticker_fold_window,
+    ENTRY_PERCENTILE, N_V2, PooledModel, Thresholds, TickerFold, V2Inputs, V2Row, WATCH_PERCENTILE,
+    fit_pooled, percentile_sorted, thresholds_at, ticker_fold_window,
 };
 use crate::walkforward::{BarrierRule, N_FEATURES, TickerInputs, feature_rows_in};
 
@@ -111,6 +111,11 @@ pub struct V2Pool {
     pub setup_quantiles: Vec<f64>,
     pub library_version: String,
     pub config_hash: String,
+    /// Entry / watchlist thresholds at other compression cuts (one per
+    /// named trade config), so a scan with another config trades that
+    /// config's own rows' percentiles. See [`V2Pool::thresholds_for`].
+    #[serde(default)]
+    pub thresholds_by_comp: Vec<Thresholds>,
 }
 
 /// A ticker's live v2 training: its part and its training rows.
@@ -264,10 +269,36 @@ pub fn fit_pool(
         setup_quantiles,
         library_version: env!("CARGO_PKG_VERSION").to_owned(),
         config_hash: v2_config_hash(comp_threshold),
+        thresholds_by_comp: Vec::new(),
     })
 }
 
 impl V2Pool {
+    /// Store the thresholds of each of `comps` (computed on `parts`, the
+    /// rows the pool was fitted on). Cuts without a compressed row are left
+    /// out.
+    pub fn add_thresholds(&mut self, parts: &[LivePart], comps: &[f64]) {
+        let folds: Vec<&TickerFold> = parts.iter().map(|p| &p.fold).collect();
+        for &c in comps {
+            if self.thresholds_for(c).is_none()
+                && let Some(t) = thresholds_at(&self.model, &folds, c)
+            {
+                self.thresholds_by_comp.push(t);
+            }
+        }
+    }
+
+    /// The thresholds of the compression cut `comp`: the pool's own, or one
+    /// stored by [`V2Pool::add_thresholds`]; `None` for any other cut.
+    pub fn thresholds_for(&self, comp: f64) -> Option<Thresholds> {
+        self.model
+            .thresholds
+            .iter()
+            .chain(&self.thresholds_by_comp)
+            .find(|t| (t.comp_threshold - comp).abs() < 1e-12)
+            .copied()
+    }
+
     /// The entry threshold (80th percentile of compressed training P).
     pub fn entry(&self) -> f64 {
         self.model.thresholds.map_or(f64::NAN, |t| t.entry)

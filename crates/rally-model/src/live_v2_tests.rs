@@ -124,6 +124,25 @@ fn rank_among_setups_matches_the_thresholds() {
 }
 
 #[test]
+fn thresholds_of_other_compression_cuts_are_those_of_a_pool_fitted_there() {
+    let (_, parts, mut pool) = pool_of(&["SPY", "MSFT"]);
+    pool.add_thresholds(&parts, &[0.45, 0.55, 0.60, 0.45]);
+    assert_eq!(
+        pool.thresholds_by_comp.len(),
+        2,
+        "0.55 is the pool's own; no repeats"
+    );
+    for c in [0.45, 0.55, 0.60] {
+        let direct = fit_pool(&parts, c, now()).unwrap();
+        assert_eq!(pool.thresholds_for(c), direct.model.thresholds, "cut {c}");
+    }
+    assert_eq!(pool.thresholds_for(0.7), None);
+    // Stored with the pool.
+    let back = V2Pool::from_bytes(std::path::Path::new("pool"), &pool.to_bytes().unwrap()).unwrap();
+    assert_eq!(back, pool);
+}
+
+#[test]
 fn a_part_fitted_at_scan_time_is_the_trained_one() {
     let o = owned("NVDA");
     let inp = o.inputs();

@@ -116,7 +116,12 @@ pub fn retrain_v2(
     }
     if !parts.is_empty() {
         match fit_pool(&parts, pool_comp_threshold(), opts.now) {
-            Ok(pool) => {
+            Ok(mut pool) => {
+                let comps: Vec<f64> = TradeConfig::all()
+                    .iter()
+                    .map(|c| c.comp_threshold)
+                    .collect();
+                pool.add_thresholds(&parts, &comps);
                 for p in &parts {
                     p.part.save(&state.v2_part_path(&p.part.ticker))?;
                 }

@@ -44,14 +44,23 @@ pub struct ScanThresholds {
 pub fn family_config(cfg: &TradeConfig, pool: Option<&V2Pool>) -> (TradeConfig, ScanThresholds) {
     match pool {
         Some(pool) => {
-            let mut c = cfg.clone();
-            c.p_threshold = pool.entry();
-            let t = ScanThresholds {
-                entry: pool.entry(),
-                watch: pool.watch(),
-                from: POOL_NAME.to_owned(),
+            // The config's own compression cut when the pool stored it; else
+            // the pool's (baseline) cut, and the report says so.
+            let (t, from) = match pool.thresholds_for(cfg.comp_threshold) {
+                Some(t) => (Some(t), POOL_NAME.to_owned()),
+                None => (
+                    pool.model.thresholds,
+                    format!(
+                        "{POOL_NAME} (compression >= {} rows; none stored for {})",
+                        pool.model.thresholds.map_or(f64::NAN, |t| t.comp_threshold),
+                        cfg.comp_threshold
+                    ),
+                ),
             };
-            (c, t)
+            let (entry, watch) = t.map_or((f64::NAN, f64::NAN), |t| (t.entry, t.watch));
+            let mut c = cfg.clone();
+            c.p_threshold = entry;
+            (c, ScanThresholds { entry, watch, from })
         }
         None => (
             cfg.clone(),
@@ -163,16 +172,35 @@ mod tests {
             setup_quantiles: Vec::new(),
             library_version: String::new(),
             config_hash: String::new(),
+            thresholds_by_comp: Vec::new(),
         }
     }
 
     #[test]
     fn a_v2_scan_takes_the_pools_entry_and_watch() {
+        let mut p = pool(0.31, 0.27);
+        // Thresholds stored for the other named configs' cuts.
+        for (c, e, w) in [(0.45, 0.30, 0.26), (0.60, 0.33, 0.29)] {
+            p.thresholds_by_comp.push(Thresholds {
+                comp_threshold: c,
+                n_compressed: 5,
+                entry: e,
+                watch: w,
+            });
+        }
         for name in TradeConfig::NAMES {
             let cfg = TradeConfig::named(name).unwrap_or_else(|e| panic!("{e}"));
-            let (c, t) = family_config(&cfg, Some(&pool(0.31, 0.27)));
-            assert_eq!(c.p_threshold, 0.31, "{name}");
-            assert_eq!((t.entry, t.watch, t.from.as_str()), (0.31, 0.27, POOL_NAME));
+            let (c, t) = family_config(&cfg, Some(&p));
+            let want = match cfg.comp_threshold {
+                0.45 => (0.30, 0.26),
+                0.55 => (0.31, 0.27),
+                _ => (0.33, 0.29),
+            };
+            assert_eq!(c.p_threshold, want.0, "{name}");
+            assert_eq!(
+                (t.entry, t.watch, t.from.as_str()),
+                (want.0, want.1, POOL_NAME)
+            );
             // The named config keeps its other parameters.
             assert_eq!(c.comp_threshold, cfg.comp_threshold);
             assert_eq!(c.max_size, cfg.max_size);
@@ -182,5 +210,11 @@ mod tests {
             assert_eq!(c, cfg);
             assert_eq!((t.entry, t.watch), (cfg.p_threshold, WATCH_P));
         }
+        // A cut the pool has no thresholds for: the pool's own, said so.
+        let mut odd = TradeConfig::baseline();
+        odd.comp_threshold = 0.7;
+        let (c, t) = family_config(&odd, Some(&pool(0.31, 0.27)));
+        assert_eq!((c.p_threshold, t.watch), (0.31, 0.27));
+        assert!(t.from.contains("none stored for 0.7"), "{}", t.from);
     }
 }
