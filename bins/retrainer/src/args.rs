@@ -79,6 +79,10 @@ pub enum Cmd {
         /// Write PNG charts into plots/.
         #[arg(long)]
         plot: bool,
+        /// Print one JSON document (every config beside its benchmarks)
+        /// instead of the tables.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -90,6 +94,10 @@ pub enum Cmd {
     },
     /// Sweep the named configs and a threshold grid over a basket.
     Optimize {
+        /// Print one JSON document (every trial, DSR, PBO) instead of the
+        /// table.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]

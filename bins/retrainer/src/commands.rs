@@ -112,6 +112,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             universe,
             configs: names,
             plot,
+            json,
             model,
             data,
             config,
@@ -131,6 +132,14 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             eprintln!("{}", family_line(model.model));
             let s = sweeper(model.model)(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
             list_failures(&state, "backtest", &s.failed)?;
+            if json {
+                let doc = serde_json::json!({
+                    "model": model.family().to_string(),
+                    "configs": rally_research::worth::backtest_json(&s),
+                });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+                return Ok(if s.assets.is_empty() { 1 } else { 0 });
+            }
             for k in 0..cfgs.len() {
                 print!("{}", research_report::backtest_text(&s, k));
                 println!();
@@ -150,7 +159,12 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             );
             Ok(if s.assets.is_empty() { 1 } else { 0 })
         }
-        Cmd::Optimize { model, data, jobs } => {
+        Cmd::Optimize {
+            json,
+            model,
+            data,
+            jobs,
+        } => {
             jobs.apply()?;
             let setup = DataSetup::new(&data, &state)?;
             eprintln!("{}", family_line(model.model));
@@ -165,7 +179,15 @@ pub fn run(cmd: Cmd) -> Result<i32> {
                 BarrierRule::Auto,
                 false,
             )?;
-            print!("{}", research_report::optimize_text(&s));
+            if json {
+                let doc = serde_json::json!({
+                    "model": model.family().to_string(),
+                    "optimize": rally_research::worth::optimize_json(&s),
+                });
+                println!("{}", serde_json::to_string_pretty(&doc)?);
+            } else {
+                print!("{}", research_report::optimize_text(&s));
+            }
             Ok(0)
         }
         Cmd::Validate {

@@ -19,6 +19,7 @@ pub mod plots;
 pub mod report;
 pub mod sweep;
 pub mod v2;
+pub mod worth;
 
 pub use rally_pipeline::PipelineError;
 

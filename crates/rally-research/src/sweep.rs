@@ -6,13 +6,16 @@
 use rally_data::Series;
 use rally_model::walkforward::{BarrierRule, OosRow};
 use rally_model::{ClassMetrics, ReliabilityBin, reliability_table};
-use rally_trade::{Backtest, DEFAULT_CAPITAL, EquityPoint, Portfolio, TradeConfig, portfolio};
+use rally_trade::{
+    Backtest, DEFAULT_CAPITAL, EquityPoint, Portfolio, TradeConfig, buy_and_hold, every_compressed,
+    portfolio,
+};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use crate::v2::{V2Fold, V2Ticker, V2TickerResult, walk_forward_v2_with};
 
-use crate::analysis::{Prepared, backtest_p, walk_forward_rule};
+use crate::analysis::{Prepared, backtest_input, backtest_p, walk_forward_rule};
 use rally_pipeline::PipelineError;
 use rally_pipeline::data::DataAccess;
 
@@ -33,6 +36,12 @@ pub struct AssetRun {
     /// One backtest per config (same order as [`Sweep::configs`]); `None`
     /// when the ticker has no out-of-sample P.
     pub backtests: Vec<Option<Backtest>>,
+    /// Benchmark: buy-and-hold of the asset over the strategy's bars
+    /// (empty when it has no out-of-sample P).
+    pub buy_hold: Vec<EquityPoint>,
+    /// Benchmark per config: every bar where the strategy could enter,
+    /// entered, under the same exits and sizing.
+    pub every_compressed: Vec<Option<Backtest>>,
     pub detail: Option<Detail>,
 }
 
@@ -69,6 +78,29 @@ impl Sweep {
         (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
     }
 
+    /// The buy-and-hold portfolio of the same sleeves over the same bars.
+    pub fn buy_hold_portfolio(&self) -> Option<Portfolio> {
+        let sleeves: Vec<&[EquityPoint]> = self
+            .assets
+            .iter()
+            .map(|a| a.buy_hold.as_slice())
+            .filter(|e| !e.is_empty())
+            .collect();
+        (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+    }
+
+    /// The "every compressed bar" portfolio of config `k`.
+    pub fn every_compressed_portfolio(&self, k: usize) -> Option<Portfolio> {
+        let sleeves: Vec<&[EquityPoint]> = self
+            .assets
+            .iter()
+            .filter_map(|a| a.every_compressed.get(k)?.as_ref())
+            .map(|b| b.equity.as_slice())
+            .filter(|e| !e.is_empty())
+            .collect();
+        (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+    }
+
     /// Bars processed.
     pub fn bars(&self) -> usize {
         self.assets.iter().map(|a| a.bars).sum()
@@ -91,6 +123,7 @@ fn run_one(
         .iter()
         .map(|c| backtest_p(&series, &prepared.frame, &p, c, None))
         .collect::<Result<Vec<_>, _>>()?;
+    let (buy_hold, every_compressed) = benchmarks(&series, &prepared.frame, &p, configs)?;
     let detail = keep_detail
         .then(|| detail(&series, &wf.rows, p))
         .transpose()?;
@@ -99,8 +132,32 @@ fn run_one(
         bars: series.len(),
         wf: wf.metrics,
         backtests,
+        buy_hold,
+        every_compressed,
         detail,
     })
+}
+
+/// The two benchmarks of a ticker's P series: buy-and-hold from its first
+/// bar with a P, and "every compressed bar" per config.
+fn benchmarks(
+    series: &Series,
+    frame: &rally_features::FeatureFrame,
+    p: &[f64],
+    configs: &[TradeConfig],
+) -> Result<(Vec<EquityPoint>, Vec<Option<Backtest>>), PipelineError> {
+    let input = backtest_input(series, frame, p);
+    let buy_hold = p
+        .iter()
+        .position(|x| x.is_finite())
+        .map_or_else(Vec::new, |start| {
+            buy_and_hold(&input, start, DEFAULT_CAPITAL)
+        });
+    let every = configs
+        .iter()
+        .map(|c| every_compressed(&input, c, DEFAULT_CAPITAL))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((buy_hold, every))
 }
 
 fn detail(series: &Series, rows: &[OosRow], p: Vec<f64>) -> Result<Detail, PipelineError> {
@@ -236,6 +293,8 @@ fn v2_asset(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.for_ticker(&r.ticker))?;
+    let (buy_hold, every_compressed) = benchmarks(&t.series, &t.prepared.frame, &p, configs)
+        .map_err(|e| e.for_ticker(&r.ticker))?;
     let detail = keep_detail
         .then(|| detail(&t.series, &r.rows, p))
         .transpose()?;
@@ -244,6 +303,8 @@ fn v2_asset(
         bars: n,
         wf: Some(r.metrics.clone()),
         backtests,
+        buy_hold,
+        every_compressed,
         detail,
     })
 }

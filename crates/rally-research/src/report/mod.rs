@@ -4,9 +4,12 @@
 
 use std::fmt::Write as _;
 
-use rally_pipeline::report::{Align, Table, failures_text, num, pct, spct};
+use rally_pipeline::report::{Table, failures_text, num, pct, spct};
 
 use crate::sweep::Sweep;
+
+mod worth;
+pub use worth::{comparison_text, optimize_text};
 
 /// `retrainer backtest`: per-asset rows, the portfolio line, summary metrics
 /// and the exit-reason table for config `k` of a sweep.
@@ -92,6 +95,7 @@ pub fn backtest_text(s: &Sweep, k: usize) -> String {
         ]);
     }
     out.push_str(&t.render());
+    out.push_str(&comparison_text(&crate::worth::compare(s, k)));
     let mut r = Table::new("\nExit reasons", &["reason", "trades", "share"]);
     for (reason, c) in &reasons {
         r.row(vec![
@@ -117,59 +121,6 @@ pub fn backtest_text(s: &Sweep, k: usize) -> String {
         }
     );
     out.push_str(&failures_text(&s.failed));
-    out
-}
-
-/// `retrainer optimize`: configs ranked by portfolio Sharpe, with trade
-/// counts so overfitting risk is visible.
-pub fn optimize_text(s: &Sweep) -> String {
-    let mut rows: Vec<(f64, Vec<String>)> = Vec::new();
-    for (k, cfg) in s.configs.iter().enumerate() {
-        let trades: usize = s
-            .assets
-            .iter()
-            .filter_map(|a| a.backtests.get(k)?.as_ref())
-            .map(|b| b.trades.len())
-            .sum();
-        let m = s.portfolio(k).and_then(|p| p.metrics().ok());
-        let sharpe = m.as_ref().and_then(|m| m.sharpe);
-        rows.push((
-            sharpe.unwrap_or(f64::NEG_INFINITY),
-            vec![
-                cfg.name.clone(),
-                if s.entry_learned {
-                    "learned".to_owned()
-                } else {
-                    num(Some(cfg.p_threshold), 2)
-                },
-                num(Some(cfg.comp_threshold), 2),
-                trades.to_string(),
-                spct(m.as_ref().map(|m| m.total_return)),
-                spct(m.as_ref().and_then(|m| m.cagr)),
-                num(sharpe, 3),
-                num(m.as_ref().and_then(|m| m.sortino), 3),
-                pct(m.as_ref().map(|m| m.max_drawdown)),
-            ],
-        ));
-    }
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
-    let mut t = Table::new(
-        &format!(
-            "Optimisation over {} assets, ranked by portfolio Sharpe",
-            s.assets.len()
-        ),
-        &[
-            "#", "config", "P>=", "comp>=", "trades", "total", "CAGR", "Sharpe", "Sortino",
-            "max DD",
-        ],
-    );
-    t.align[1] = Align::Left;
-    for (i, (_, mut r)) in rows.into_iter().enumerate() {
-        r.insert(0, (i + 1).to_string());
-        t.row(r);
-    }
-    let mut out = t.render();
-    out.push_str("Few trades behind a high Sharpe means the ranking is fragile: prefer configs that hold up with many trades.\n");
     out
 }
 
@@ -250,6 +201,8 @@ pub fn validate_text(auto: &Sweep, hand: &Sweep) -> String {
             let _ = writeln!(out, "  {ticker} ({label}) failed: {why}");
         }
     }
+    out.push_str("\nAuto-calibrated barriers:");
+    out.push_str(&comparison_text(&crate::worth::compare(auto, 0)));
     out
 }
 
