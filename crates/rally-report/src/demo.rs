@@ -78,8 +78,8 @@ pub fn demo_report() -> Report {
     for (i, d) in days.iter().enumerate() {
         if i > 0 {
             // A market with a crash about a year in, like the real ones.
-            let shock = if (300..330).contains(&i) { -0.012 } else { 0.0 };
-            let market = 0.0004 + shock + 0.011 * rng.normal();
+            let shock = if (300..330).contains(&i) { -0.007 } else { 0.0 };
+            let market = 0.0006 + shock + 0.011 * rng.normal();
             if in_trade == 0 && rng.uniform() < 0.06 {
                 in_trade = 5 + (rng.uniform() * 15.0) as u32;
             }

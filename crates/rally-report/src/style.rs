@@ -64,8 +64,8 @@ h3 { font-size: 15px; margin: 14px 0 6px; }
 dl.parameters { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0 0; font-size: 14px; }
 dl.parameters dt { color: #555; }
 dl.parameters dd { margin: 0; font-variant-numeric: tabular-nums; }
-nav.toc { font-size: 14px; margin-top: 12px; }
-nav.toc a { color: #1f5fbf; margin-right: 14px; text-decoration: none; white-space: nowrap; }
+nav.toc { font-size: 14px; margin-top: 12px; display: flex; flex-wrap: wrap; gap: 2px 16px; }
+nav.toc a { color: #1f5fbf; text-decoration: none; white-space: nowrap; }
 section.report-section { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 18px 22px; margin-bottom: 18px; }
 figure.chart-figure { margin: 0 0 14px; }
 svg.chart { width: 100%; height: auto; display: block; }

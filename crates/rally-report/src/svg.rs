@@ -71,7 +71,7 @@ pub(crate) fn nice_ticks(min: f64, max: f64, target: usize) -> (f64, f64, f64, V
 
 /// Ticks for a log axis over positive `[min, max]`: 1-2-5 multiples of
 /// powers of ten, thinned to powers of ten when there are too many; when
-/// the range spans too little for two of those, linear nice ticks.
+/// the range spans too little for four of those, linear nice ticks.
 pub(crate) fn log_ticks(min: f64, max: f64) -> Vec<f64> {
     if !(min > 0.0 && max >= min && max.is_finite()) {
         return Vec::new();
@@ -89,9 +89,14 @@ pub(crate) fn log_ticks(min: f64, max: f64) -> Vec<f64> {
     if ticks.len() > 9 {
         ticks.retain(|v| (v.log10() - v.log10().round()).abs() < 1e-9);
     }
-    if ticks.len() < 2 {
-        let (_, _, _, lin) = nice_ticks(min, max, 4);
-        ticks = lin.into_iter().filter(|v| *v >= min && *v <= max).collect();
+    // Within a decade or so 1-2-5 leaves the eye too few lines: linear
+    // nice ticks inside the range read better there.
+    if ticks.len() < 4 {
+        let (_, _, _, lin) = nice_ticks(min, max, 5);
+        let lin: Vec<f64> = lin.into_iter().filter(|v| *v >= min && *v <= max).collect();
+        if lin.len() > ticks.len() {
+            ticks = lin;
+        }
     }
     ticks
 }
@@ -185,6 +190,12 @@ pub(crate) fn date_ticks(min: f64, max: f64) -> Vec<(f64, String)> {
     }
     out
 }
+
+/// Baseline of the legend's first row, under the title.
+pub(crate) const LEGEND_Y: f64 = 40.0;
+
+/// Top margin of a chart with a title and up to two legend rows.
+pub(crate) const TOP_WITH_LEGEND: f64 = 62.0;
 
 /// The plot area of a chart and the mapping from data to pixels.
 #[derive(Debug, Clone, Copy)]
@@ -350,19 +361,22 @@ impl Svg {
         self.line(f.plot_left(), f.plot_top(), f.plot_left(), f.plot_bottom(), AXIS, "");
     }
 
-    /// Legend entries (name, colour) in one row at the top right; their
-    /// widths are estimated from the label length (no font metrics here).
+    /// Legend entries (name, colour) in a row under the title, wrapping
+    /// at the plot's right edge; widths are estimated from the label
+    /// length (no font metrics here). Charts leave room for two rows.
     pub fn legend(&mut self, f: &Frame, items: &[(&str, &str)]) {
         if items.is_empty() {
             return;
         }
-        let widths: Vec<f64> = items.iter().map(|(n, _)| 28.0 + 6.8 * n.chars().count() as f64).collect();
-        let mut x = f.plot_right() - widths.iter().sum::<f64>();
-        x = x.max(f.plot_left() + 200.0);
+        let (mut x, mut y) = (f.plot_left(), LEGEND_Y);
         self.raw("<g class=\"legend\">\n");
-        for ((name, color), w) in items.iter().zip(widths) {
-            self.line(x, 15.0, x + 18.0, 15.0, color, " stroke-width=\"3\"");
-            self.text(x + 23.0, 19.0, "start", 12.5, AXIS, name);
+        for (name, color) in items {
+            let w = 30.0 + 6.6 * name.chars().count() as f64;
+            if x > f.plot_left() && x + w > f.plot_right() {
+                (x, y) = (f.plot_left(), y + 16.0);
+            }
+            self.line(x, y - 4.0, x + 18.0, y - 4.0, color, " stroke-width=\"3\"");
+            self.text(x + 23.0, y, "start", 12.5, AXIS, name);
             x += w;
         }
         self.raw("</g>\n");
@@ -407,6 +421,7 @@ mod tests {
     #[test]
     fn log_ticks_are_1_2_5_decades() {
         assert_eq!(log_ticks(0.8, 12.0), vec![1.0, 2.0, 5.0, 10.0]);
+        assert_eq!(log_ticks(8_600.0, 28_000.0), vec![1e4, 1.5e4, 2e4, 2.5e4]);
         let wide = log_ticks(1.0, 1e6);
         assert_eq!(wide.len(), 7);
         // A narrow range falls back to linear ticks inside it.

@@ -8,10 +8,10 @@ use chrono::NaiveDate;
 
 use crate::charts::Figure;
 use crate::style::{AXIS, series_color, series_width};
-use crate::svg::{Frame, Svg, date_ticks, day, log_ticks, nice_ticks, tick_label};
+use crate::svg::{TOP_WITH_LEGEND, Frame, Svg, date_ticks, day, log_ticks, nice_ticks, tick_label};
 
 const WIDTH: f64 = 960.0;
-const HEIGHT: f64 = 340.0;
+const HEIGHT: f64 = 370.0;
 
 /// How the y axis maps values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +158,7 @@ pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
         height: HEIGHT,
         left: 72.0,
         right: 18.0,
-        top: 34.0,
+        top: TOP_WITH_LEGEND,
         bottom: 30.0,
         x0: xmin,
         x1: xmax,

@@ -8,10 +8,10 @@
 use crate::charts::Figure;
 use crate::model::ReliabilityCurve;
 use crate::style::{MUTED, series_color};
-use crate::svg::{Frame, Svg, nice_ticks, tick_label};
+use crate::svg::{TOP_WITH_LEGEND, Frame, Svg, nice_ticks, tick_label};
 
 const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 560.0;
+const HEIGHT: f64 = 620.0;
 
 /// Draws the diagram for `curves`.
 pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figure {
@@ -20,7 +20,7 @@ pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figu
         height: HEIGHT,
         left: 64.0,
         right: 24.0,
-        top: 52.0,
+        top: TOP_WITH_LEGEND,
         bottom: 52.0,
         x0: 0.0,
         x1: 1.0,
