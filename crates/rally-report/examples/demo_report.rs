@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), rally_report::ReportError> {
-    let path = std::env::args_os().nth(1).map_or_else(|| PathBuf::from("report-demo.html"), PathBuf::from);
+    let path = std::env::args_os()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("report-demo.html"), PathBuf::from);
     rally_report::write(&rally_report::demo::demo_report(), &path)?;
     eprintln!("wrote {}", path.display());
     Ok(())

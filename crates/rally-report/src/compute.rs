@@ -92,7 +92,10 @@ pub(crate) fn rolling_sharpe(equity: &[(NaiveDate, f64)], window: usize) -> Vec<
     if window < 2 || rows.len() <= window {
         return Vec::new();
     }
-    let rets: Vec<(NaiveDate, f64)> = rows.windows(2).map(|w| (w[1].0, w[1].1 / w[0].1 - 1.0)).collect();
+    let rets: Vec<(NaiveDate, f64)> = rows
+        .windows(2)
+        .map(|w| (w[1].0, w[1].1 / w[0].1 - 1.0))
+        .collect();
     let annualiser = (ROWS_PER_YEAR as f64).sqrt();
     let n = window as f64;
     rets.windows(window)
@@ -148,7 +151,14 @@ mod tests {
     fn monthly_returns_cross_years_and_empty() {
         let eq = vec![(d(2020, 12, 31), 100.0), (d(2021, 1, 29), 105.0)];
         let m = monthly_returns(&eq);
-        assert_eq!(m[0], MonthlyReturn { year: 2020, month: 12, ret: 0.0 });
+        assert_eq!(
+            m[0],
+            MonthlyReturn {
+                year: 2020,
+                month: 12,
+                ret: 0.0
+            }
+        );
         assert_eq!((m[1].year, m[1].month), (2021, 1));
         assert!((m[1].ret - 0.05).abs() < 1e-12);
         assert!(monthly_returns(&[]).is_empty());

@@ -71,7 +71,10 @@ fn metrics(points: &[(NaiveDate, f64)]) -> [String; 3] {
 /// The demo report. Deterministic: the same bytes every call.
 pub fn demo_report() -> Report {
     let mut rng = Rng(26);
-    let days = weekdays(NaiveDate::from_ymd_opt(2019, 1, 2).unwrap_or_default(), 5 * ROWS_PER_YEAR + 10);
+    let days = weekdays(
+        NaiveDate::from_ymd_opt(2019, 1, 2).unwrap_or_default(),
+        5 * ROWS_PER_YEAR + 10,
+    );
     let (mut bh, mut strat, mut every) = (10_000.0, 10_000.0, 10_000.0);
     let (mut bh_pts, mut strat_pts, mut every_pts) = (Vec::new(), Vec::new(), Vec::new());
     let mut in_trade = 0u32;
@@ -86,14 +89,26 @@ pub fn demo_report() -> Report {
             let exposed = in_trade > 0;
             in_trade = in_trade.saturating_sub(1);
             bh *= 1.0 + market;
-            strat *= 1.0 + if exposed { 1.1 * market + 0.0012 } else { 0.00008 };
-            every *= 1.0 + if rng.uniform() < 0.5 { market + 0.0002 } else { 0.00008 };
+            strat *= 1.0
+                + if exposed {
+                    1.1 * market + 0.0012
+                } else {
+                    0.00008
+                };
+            every *= 1.0
+                + if rng.uniform() < 0.5 {
+                    market + 0.0002
+                } else {
+                    0.00008
+                };
         }
         bh_pts.push((*d, bh));
         strat_pts.push((*d, strat));
         every_pts.push((*d, every));
     }
-    let tickers = ["AAPL", "MSFT", "NVDA", "AMZN", "META", "JPM", "XOM", "KO", "PG", "SPY", "QQQ", "IWM"];
+    let tickers = [
+        "AAPL", "MSFT", "NVDA", "AMZN", "META", "JPM", "XOM", "KO", "PG", "SPY", "QQQ", "IWM",
+    ];
     let reasons = ["target", "stop", "time"];
     let mut trades = Vec::new();
     for k in 0..640usize {
@@ -111,7 +126,11 @@ pub fn demo_report() -> Report {
             exit_price: (!open).then_some(entry * (1.0 + ret)),
             p: Some(0.3 + 0.5 * rng.uniform()),
             return_frac: ret,
-            exit_reason: if open { "open".into() } else { reasons[k % 3].into() },
+            exit_reason: if open {
+                "open".into()
+            } else {
+                reasons[k % 3].into()
+            },
             bars_held: held,
         });
     }
@@ -129,7 +148,10 @@ pub fn demo_report() -> Report {
             })
             .collect(),
     };
-    let curves = vec![curve("v2 pooled", 0.9, &mut rng), curve("classic per-ticker", 0.7, &mut rng)];
+    let curves = vec![
+        curve("v2 pooled", 0.9, &mut rng),
+        curve("classic per-ticker", 0.7, &mut rng),
+    ];
     let series = vec![
         Series::new("strategy", strat_pts.clone()),
         Series::new("buy & hold", bh_pts.clone()),

@@ -5,11 +5,11 @@
 //! no hash-map iteration, so the same report gives byte-identical HTML and
 //! reports diff cleanly between runs.
 
+use crate::MAX_TRADE_ROWS;
 use crate::charts::{Figure, heatmap, line, reliability};
 use crate::compute::{ROWS_PER_YEAR, drawdown, rolling_sharpe};
 use crate::model::{ReliabilityCurve, Report, Section, Series, Table, Trade};
 use crate::style::CSS;
-use crate::MAX_TRADE_ROWS;
 
 /// Text as HTML: the five characters that could end an element or an
 /// attribute become entities. Safe in element content and in quoted
@@ -35,7 +35,8 @@ fn looks_numeric(s: &str) -> bool {
     let t = s.trim();
     t == rally_text::NOT_A_NUMBER
         || (t.chars().any(|c| c.is_ascii_digit())
-            && t.chars().all(|c| c.is_ascii_digit() || "+-−$%.,×x ".contains(c)))
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || "+-−$%.,×x ".contains(c)))
 }
 
 fn heading(title: &str) -> String {
@@ -78,7 +79,12 @@ fn table_with(
         out.push_str("</tr></thead>\n");
     }
     out.push_str("<tbody>\n");
-    let width = rows.iter().map(Vec::len).max().unwrap_or(0).max(header.len());
+    let width = rows
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .max(header.len());
     for (r, row) in rows.iter().enumerate() {
         out.push_str("<tr>");
         for i in 0..width {
@@ -125,7 +131,12 @@ fn line_chart(
 }
 
 fn equity(sid: &str, title: &str, series: &[Series]) -> String {
-    let pts = || series.iter().map(|s| (s.name.as_str(), s.points.clone())).collect();
+    let pts = || {
+        series
+            .iter()
+            .map(|s| (s.name.as_str(), s.points.clone()))
+            .collect()
+    };
     let mut out = heading(title);
     out.push_str(&line_chart(
         format!("{sid}-equity-linear"),
@@ -154,7 +165,10 @@ fn drawdowns(sid: &str, title: &str, series: &[Series]) -> String {
         format!("{title}: fall from the running peak"),
         line::YScale::Linear,
         line::YFormat::Percent,
-        series.iter().map(|s| (s.name.as_str(), drawdown(&s.points))).collect(),
+        series
+            .iter()
+            .map(|s| (s.name.as_str(), drawdown(&s.points)))
+            .collect(),
     ));
     out
 }
@@ -193,7 +207,11 @@ fn sharpe(sid: &str, title: &str, series: &[Series]) -> String {
 fn trades(sid: &str, title: &str, trades: &[Trade]) -> String {
     let mut out = heading(title);
     let n = trades.len();
-    let finite: Vec<f64> = trades.iter().map(|t| t.return_frac).filter(|r| r.is_finite()).collect();
+    let finite: Vec<f64> = trades
+        .iter()
+        .map(|t| t.return_frac)
+        .filter(|r| r.is_finite())
+        .collect();
     let winners = finite.iter().filter(|r| **r > 0.0).count();
     if !finite.is_empty() {
         let mean = finite.iter().sum::<f64>() / finite.len() as f64;
@@ -201,15 +219,30 @@ fn trades(sid: &str, title: &str, trades: &[Trade]) -> String {
             "<p class=\"table-note\">{}; {} winners ({}); mean return {}.</p>\n",
             escape(&rally_text::count(n, "trade")),
             winners,
-            escape(&rally_text::percent(winners as f64 / finite.len() as f64, 1)),
+            escape(&rally_text::percent(
+                winners as f64 / finite.len() as f64,
+                1
+            )),
             escape(&rally_text::signed_percent(mean)),
         ));
     }
-    let header: Vec<String> = ["Ticker", "Signal", "Entry date", "Entry", "Exit date", "Exit", "P", "Return", "Exit reason", "Bars"]
-        .iter()
-        .map(|s| (*s).to_string())
-        .collect();
-    let date = |d: Option<chrono::NaiveDate>| d.map_or_else(|| "open".to_string(), |d| d.to_string());
+    let header: Vec<String> = [
+        "Ticker",
+        "Signal",
+        "Entry date",
+        "Entry",
+        "Exit date",
+        "Exit",
+        "P",
+        "Return",
+        "Exit reason",
+        "Bars",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect();
+    let date =
+        |d: Option<chrono::NaiveDate>| d.map_or_else(|| "open".to_string(), |d| d.to_string());
     let rows: Vec<Vec<String>> = trades
         .iter()
         .take(MAX_TRADE_ROWS)
@@ -220,7 +253,8 @@ fn trades(sid: &str, title: &str, trades: &[Trade]) -> String {
                 t.entry_date.to_string(),
                 rally_text::dollars(t.entry_price),
                 date(t.exit_date),
-                t.exit_price.map_or_else(|| "—".to_string(), rally_text::dollars),
+                t.exit_price
+                    .map_or_else(|| "—".to_string(), rally_text::dollars),
                 t.p.map_or_else(|| "—".to_string(), rally_text::probability),
                 rally_text::signed_percent(t.return_frac),
                 t.exit_reason.clone(),
@@ -236,7 +270,13 @@ fn trades(sid: &str, title: &str, trades: &[Trade]) -> String {
             _ => "",
         }
     };
-    out.push_str(&table_with(&format!("{sid}-trades"), "trades", &header, &rows, tone));
+    out.push_str(&table_with(
+        &format!("{sid}-trades"),
+        "trades",
+        &header,
+        &rows,
+        tone,
+    ));
     if n > MAX_TRADE_ROWS {
         out.push_str(&format!(
             "<p class=\"omitted\">{} more not shown: the table lists the first {MAX_TRADE_ROWS} of {n} in the order given.</p>\n",
@@ -248,8 +288,15 @@ fn trades(sid: &str, title: &str, trades: &[Trade]) -> String {
 
 fn reliability_section(sid: &str, title: &str, curves: &[ReliabilityCurve]) -> String {
     let mut out = heading(title);
-    out.push_str(&figure(&reliability::render(&format!("{sid}-reliability"), title, curves)));
-    let header: Vec<String> = ["Model", "Mean P", "Observed rate", "n"].iter().map(|s| (*s).to_string()).collect();
+    out.push_str(&figure(&reliability::render(
+        &format!("{sid}-reliability"),
+        title,
+        curves,
+    )));
+    let header: Vec<String> = ["Model", "Mean P", "Observed rate", "n"]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect();
     let rows: Vec<Vec<String>> = curves
         .iter()
         .flat_map(|c| {
@@ -264,14 +311,24 @@ fn reliability_section(sid: &str, title: &str, curves: &[ReliabilityCurve]) -> S
         })
         .collect();
     out.push_str("<details><summary>Bins</summary>\n");
-    out.push_str(&table(&format!("{sid}-reliability-bins"), "reliability-bins", &header, &rows));
+    out.push_str(&table(
+        &format!("{sid}-reliability-bins"),
+        "reliability-bins",
+        &header,
+        &rows,
+    ));
     out.push_str("</details>\n");
     out
 }
 
 fn generic_table(sid: &str, t: &Table) -> String {
     let mut out = heading(&t.title);
-    out.push_str(&table(&format!("{sid}-table"), "generic", &t.header, &t.rows));
+    out.push_str(&table(
+        &format!("{sid}-table"),
+        "generic",
+        &t.header,
+        &t.rows,
+    ));
     out.push_str(&notes(&t.notes, "table-note"));
     out
 }
@@ -309,7 +366,10 @@ fn header(r: &Report) -> String {
         let days = (b - a).num_days();
         out.push_str(&format!(
             "<p class=\"data-range\">Data from {a} to {b} ({}, {} years)</p>\n",
-            escape(&rally_text::count(usize::try_from(days).unwrap_or(0), "calendar day")),
+            escape(&rally_text::count(
+                usize::try_from(days).unwrap_or(0),
+                "calendar day"
+            )),
             format_args!("{:.1}", days as f64 / 365.25)
         ));
     }
@@ -323,7 +383,11 @@ fn header(r: &Report) -> String {
     if r.sections.len() > 1 {
         out.push_str("<nav class=\"toc\">");
         for (i, s) in r.sections.iter().enumerate() {
-            out.push_str(&format!("<a href=\"#s{}\">{}</a>", i + 1, escape(section_title(s))));
+            out.push_str(&format!(
+                "<a href=\"#s{}\">{}</a>",
+                i + 1,
+                escape(section_title(s))
+            ));
         }
         out.push_str("</nav>\n");
     }
@@ -336,7 +400,10 @@ pub(crate) fn page(r: &Report) -> String {
     let mut out = String::with_capacity(256 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    out.push_str(&format!("<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n", escape(&r.title)));
+    out.push_str(&format!(
+        "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n",
+        escape(&r.title)
+    ));
     out.push_str(&header(r));
     for (i, s) in r.sections.iter().enumerate() {
         let sid = format!("s{}", i + 1);
@@ -350,13 +417,18 @@ pub(crate) fn page(r: &Report) -> String {
             Section::Table(_) => "table",
             Section::Text { .. } => "text",
         };
-        out.push_str(&format!("<section id=\"{sid}\" class=\"report-section section-{kind}\">\n"));
+        out.push_str(&format!(
+            "<section id=\"{sid}\" class=\"report-section section-{kind}\">\n"
+        ));
         out.push_str(&match s {
             Section::Equity { title, series } => equity(&sid, title, series),
             Section::Drawdown { title, series } => drawdowns(&sid, title, series),
             Section::MonthlyReturns { title, equity } => {
                 let mut h = heading(title);
-                h.push_str(&figure(&heatmap::render(&format!("{sid}-monthly-returns"), equity)));
+                h.push_str(&figure(&heatmap::render(
+                    &format!("{sid}-monthly-returns"),
+                    equity,
+                )));
                 h
             }
             Section::RollingSharpe { title, series } => sharpe(&sid, title, series),
@@ -378,7 +450,10 @@ mod tests {
 
     #[test]
     fn escapes_the_five_characters() {
-        assert_eq!(escape(r#"<a href="x">Tom & 'Jerry'</a>"#), "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
+        );
         assert_eq!(escape("P ≥ 0.4 · ok"), "P ≥ 0.4 · ok");
         assert_eq!(escape(""), "");
     }

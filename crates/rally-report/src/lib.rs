@@ -69,7 +69,10 @@ pub fn write(report: &Report, path: &Path) -> Result<(), ReportError> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map_or_else(|| "report.html".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || "report.html".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp).map_err(err(&tmp))?;
@@ -105,7 +108,10 @@ mod tests {
             assert!(!html.contains(bad), "page contains {bad}");
         }
         // The only absolute URL is the SVG namespace, which is never fetched.
-        assert_eq!(html.matches("http").count(), html.matches("http://www.w3.org/2000/svg").count());
+        assert_eq!(
+            html.matches("http").count(),
+            html.matches("http://www.w3.org/2000/svg").count()
+        );
     }
 
     #[test]
@@ -122,8 +128,15 @@ mod tests {
         ] {
             assert!(html.contains(id), "missing {id}");
         }
-        assert!(html.contains("more not shown"), "the demo has more trades than the cap");
-        assert_eq!(html.matches("<svg").count(), 5, "equity ×2, drawdown, rolling Sharpe, reliability");
+        assert!(
+            html.contains("more not shown"),
+            "the demo has more trades than the cap"
+        );
+        assert_eq!(
+            html.matches("<svg").count(),
+            5,
+            "equity ×2, drawdown, rolling Sharpe, reliability"
+        );
     }
 
     #[test]
@@ -134,14 +147,40 @@ mod tests {
             parameters: vec![("a&b".into(), "\"q\"".into())],
             data_range: None,
             sections: vec![
-                Section::Equity { title: "E".into(), series: vec![] },
-                Section::Drawdown { title: "D".into(), series: vec![Series::new("s", vec![])] },
-                Section::MonthlyReturns { title: "M".into(), equity: Series::new("s", vec![]) },
-                Section::RollingSharpe { title: "R".into(), series: vec![Series::new("s", vec![])] },
-                Section::Trades { title: "T".into(), trades: vec![] },
-                Section::Reliability { title: "C".into(), curves: vec![] },
-                Section::Table(Table { title: "X".into(), header: vec![], rows: vec![vec!["1".into()], vec![]], notes: vec![] }),
-                Section::Text { title: "P".into(), paragraphs: vec![] },
+                Section::Equity {
+                    title: "E".into(),
+                    series: vec![],
+                },
+                Section::Drawdown {
+                    title: "D".into(),
+                    series: vec![Series::new("s", vec![])],
+                },
+                Section::MonthlyReturns {
+                    title: "M".into(),
+                    equity: Series::new("s", vec![]),
+                },
+                Section::RollingSharpe {
+                    title: "R".into(),
+                    series: vec![Series::new("s", vec![])],
+                },
+                Section::Trades {
+                    title: "T".into(),
+                    trades: vec![],
+                },
+                Section::Reliability {
+                    title: "C".into(),
+                    curves: vec![],
+                },
+                Section::Table(Table {
+                    title: "X".into(),
+                    header: vec![],
+                    rows: vec![vec!["1".into()], vec![]],
+                    notes: vec![],
+                }),
+                Section::Text {
+                    title: "P".into(),
+                    paragraphs: vec![],
+                },
             ],
         };
         let html = render(&r);

@@ -120,7 +120,10 @@ pub(crate) fn tick_label(v: f64, step: f64) -> String {
         rally_text::whole(v, false)
     } else {
         let s = format!("{v:.decimals$}");
-        if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        if s.trim_start_matches('-')
+            .chars()
+            .all(|c| c == '0' || c == '.')
+        {
             s.trim_start_matches('-').to_string()
         } else {
             s
@@ -163,7 +166,9 @@ pub(crate) fn date_ticks(min: f64, max: f64) -> Vec<(f64, String)> {
             }
         }
     } else if span >= 60.0 {
-        let months = f64::from((b.year() - a.year()) * 12) + f64::from(b.month()) - f64::from(a.month()) + 1.0;
+        let months = f64::from((b.year() - a.year()) * 12) + f64::from(b.month())
+            - f64::from(a.month())
+            + 1.0;
         let step = [1u32, 2, 3, 6, 12]
             .into_iter()
             .find(|s| months / f64::from(*s) <= 10.0)
@@ -219,7 +224,11 @@ impl Frame {
     /// Pixel x of data x.
     pub fn px(&self, x: f64) -> f64 {
         let span = self.x1 - self.x0;
-        let t = if span > 0.0 { (x - self.x0) / span } else { 0.5 };
+        let t = if span > 0.0 {
+            (x - self.x0) / span
+        } else {
+            0.5
+        };
         self.left + t * (self.width - self.left - self.right)
     }
 
@@ -303,7 +312,10 @@ impl Svg {
             [] => {}
             [(x, y)] => self.circle(*x, *y, 2.5, stroke, ""),
             _ => {
-                let coords: Vec<String> = pts.iter().map(|(x, y)| format!("{},{}", num(*x), num(*y))).collect();
+                let coords: Vec<String> = pts
+                    .iter()
+                    .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
+                    .collect();
                 self.buf.push_str(&format!(
                     "<polyline class=\"{class}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{width}\" stroke-linejoin=\"round\" points=\"{}\"/>\n",
                     coords.join(" ")
@@ -357,8 +369,22 @@ impl Svg {
             self.line(x, f.plot_top(), x, f.plot_bottom(), GRID, "");
             self.text(x, f.plot_bottom() + 17.0, "middle", 11.5, AXIS, label);
         }
-        self.line(f.plot_left(), f.plot_bottom(), f.plot_right(), f.plot_bottom(), AXIS, "");
-        self.line(f.plot_left(), f.plot_top(), f.plot_left(), f.plot_bottom(), AXIS, "");
+        self.line(
+            f.plot_left(),
+            f.plot_bottom(),
+            f.plot_right(),
+            f.plot_bottom(),
+            AXIS,
+            "",
+        );
+        self.line(
+            f.plot_left(),
+            f.plot_top(),
+            f.plot_left(),
+            f.plot_bottom(),
+            AXIS,
+            "",
+        );
     }
 
     /// Legend entries (name, colour) in a row under the title, wrapping
@@ -438,7 +464,11 @@ mod tests {
         assert_eq!(years.first().map(|t| t.1.as_str()), Some("2016"));
         assert_eq!(years.len(), 9);
         let months = date_ticks(d(2020, 1, 15), d(2020, 12, 20));
-        assert_eq!(months.first().map(|t| t.1.as_str()), Some("2020-03"), "every other month from Jan");
+        assert_eq!(
+            months.first().map(|t| t.1.as_str()),
+            Some("2020-03"),
+            "every other month from Jan"
+        );
         assert!(months.len() <= 10);
         let days = date_ticks(d(2020, 1, 1), d(2020, 1, 20));
         assert!(!days.is_empty() && days.len() <= 10);

@@ -39,7 +39,10 @@ struct Run {
 /// behind), killing it after [`TIMEOUT`].
 fn chromium(bin: &Path, tmp: &Path, tag: &str, extra: &[&str], url: &str) -> Run {
     let profile = tmp.join(format!("profile-{tag}"));
-    let (out_path, err_path) = (tmp.join(format!("{tag}.stdout")), tmp.join(format!("{tag}.stderr")));
+    let (out_path, err_path) = (
+        tmp.join(format!("{tag}.stdout")),
+        tmp.join(format!("{tag}.stderr")),
+    );
     let start = Instant::now();
     let mut child = Command::new(bin)
         .env("HOME", tmp)
@@ -113,7 +116,10 @@ fn realistic_report() -> Report {
     });
     r.sections.push(Section::RollingSharpe {
         title: "Too short for a one-year window".into(),
-        series: vec![Series::new("short", vec![(start, 1.0), (start + Days::new(1), 1.1)])],
+        series: vec![Series::new(
+            "short",
+            vec![(start, 1.0), (start + Days::new(1), 1.1)],
+        )],
     });
     r
 }
@@ -150,50 +156,100 @@ fn report_opens_in_headless_chromium() {
         &bin,
         tmp.path(),
         "screenshot",
-        &[&format!("--screenshot={}", png_path.display()), "--window-size=1280,2400"],
+        &[
+            &format!("--screenshot={}", png_path.display()),
+            "--window-size=1280,2400",
+        ],
         &url,
     );
     let png = std::fs::read(&png_path).expect("screenshot written");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
     let dim = |at: usize| u32::from_be_bytes([png[at], png[at + 1], png[at + 2], png[at + 3]]);
-    assert_eq!((dim(16), dim(20)), (1280, 2400), "screenshot size from IHDR");
-    assert!(png.len() > 60_000, "screenshot only {} bytes: blank page?", png.len());
+    assert_eq!(
+        (dim(16), dim(20)),
+        (1280, 2400),
+        "screenshot size from IHDR"
+    );
+    assert!(
+        png.len() > 60_000,
+        "screenshot only {} bytes: blank page?",
+        png.len()
+    );
 
     // (b) The DOM Chromium built holds every chart and table we wrote.
     let dom = chromium(&bin, tmp.path(), "dom", &["--dump-dom"], &url);
     let svg_ids = ids_of(&html, "svg");
     let table_ids = ids_of(&html, "table");
-    assert_eq!(svg_ids.len(), 8, "demo: 5 charts; edge cases: 2 equity + 1 Sharpe: {svg_ids:?}");
+    assert_eq!(
+        svg_ids.len(),
+        8,
+        "demo: 5 charts; edge cases: 2 equity + 1 Sharpe: {svg_ids:?}"
+    );
     assert_eq!(dom.stdout.matches("<svg").count(), svg_ids.len());
     for id in svg_ids.iter().chain(&table_ids) {
-        assert!(dom.stdout.contains(&format!("id=\"{id}\"")), "DOM lacks #{id}");
+        assert!(
+            dom.stdout.contains(&format!("id=\"{id}\"")),
+            "DOM lacks #{id}"
+        );
     }
-    for text in ["more not shown", "cannot be shown on a log scale", "no data to draw", "Monthly returns"] {
+    for text in [
+        "more not shown",
+        "cannot be shown on a log scale",
+        "no data to draw",
+        "Monthly returns",
+    ] {
         assert!(dom.stdout.contains(text), "DOM lacks {text:?}");
     }
-    let trades_id = table_ids.iter().find(|id| id.ends_with("-trades")).expect("a trade table");
-    let trade_rows = dom.stdout.split(&format!("id=\"{trades_id}\"")).nth(1).map_or(0, |t| {
-        t.split("</table>").next().map_or(0, |t| t.matches("<tr>").count())
-    });
-    assert_eq!(trade_rows, 1 + rally_report::MAX_TRADE_ROWS, "header + capped rows");
+    let trades_id = table_ids
+        .iter()
+        .find(|id| id.ends_with("-trades"))
+        .expect("a trade table");
+    let trade_rows = dom
+        .stdout
+        .split(&format!("id=\"{trades_id}\""))
+        .nth(1)
+        .map_or(0, |t| {
+            t.split("</table>")
+                .next()
+                .map_or(0, |t| t.matches("<tr>").count())
+        });
+    assert_eq!(
+        trade_rows,
+        1 + rally_report::MAX_TRADE_ROWS,
+        "header + capped rows"
+    );
 
     // (c) No console output from the page. First prove the detector sees a
     // broken page's errors, so a change in Chromium's log format fails here
     // instead of passing silently.
     let bad = tmp.path().join("bad.html");
-    std::fs::write(&bad, "<!DOCTYPE html><p>x</p><script>console.error('page-error'); nope();</script>")
-        .expect("write bad page");
+    std::fs::write(
+        &bad,
+        "<!DOCTYPE html><p>x</p><script>console.error('page-error'); nope();</script>",
+    )
+    .expect("write bad page");
     let logging = ["--enable-logging=stderr", "--v=0", "--dump-dom"];
-    let control = chromium(&bin, tmp.path(), "control", &logging, &format!("file://{}", bad.display()));
+    let control = chromium(
+        &bin,
+        tmp.path(),
+        "control",
+        &logging,
+        &format!("file://{}", bad.display()),
+    );
     let seen = console_lines(&control.stderr);
     assert!(
-        seen.iter().any(|l| l.contains("page-error")) && seen.iter().any(|l| l.contains("Uncaught")),
+        seen.iter().any(|l| l.contains("page-error"))
+            && seen.iter().any(|l| l.contains("Uncaught")),
         "console detector missed a broken page's errors; stderr:\n{}",
         control.stderr
     );
     let run = chromium(&bin, tmp.path(), "console", &logging, &url);
     let lines = console_lines(&run.stderr);
-    assert!(lines.is_empty(), "page logged to the console:\n{}", lines.join("\n"));
+    assert!(
+        lines.is_empty(),
+        "page logged to the console:\n{}",
+        lines.join("\n")
+    );
 
     eprintln!(
         "browser test: report {} bytes, {} charts, {} tables; screenshot {} bytes in {:.1}s; dump-dom {:.1}s; console run {:.1}s",

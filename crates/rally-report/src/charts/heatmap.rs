@@ -9,7 +9,9 @@ use crate::html::escape;
 use crate::model::Series;
 use crate::style::heat_color;
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// One coloured cell.
 fn cell(r: f64, scale: f64, class: &str) -> String {
@@ -42,7 +44,12 @@ pub(crate) fn render(id: &str, equity: &Series) -> Figure {
     }
     // Full colour at the largest move, but never so low that a quiet
     // strategy's ±0.3% months look like crashes, nor so high that all is pale.
-    let scale = months.iter().map(|m| m.ret.abs()).filter(|r| r.is_finite()).fold(0.0, f64::max).clamp(0.02, 0.15);
+    let scale = months
+        .iter()
+        .map(|m| m.ret.abs())
+        .filter(|r| r.is_finite())
+        .fold(0.0, f64::max)
+        .clamp(0.02, 0.15);
     let years = yearly_from_monthly(&months);
     let mut out = format!(
         "<div class=\"table-wrap\"><table id=\"{}\" class=\"chart heatmap\">\n<thead><tr><th>Year</th>",
@@ -81,7 +88,10 @@ mod tests {
     #[test]
     fn cells_print_returns_and_blank_missing_months() {
         let d = |m, dd| NaiveDate::from_ymd_opt(2021, m, dd).expect("date");
-        let s = Series::new("strategy", vec![(d(1, 4), 100.0), (d(1, 29), 110.0), (d(3, 31), 99.0)]);
+        let s = Series::new(
+            "strategy",
+            vec![(d(1, 4), 100.0), (d(1, 29), 110.0), (d(3, 31), 99.0)],
+        );
         let f = render("hm", &s);
         assert!(f.svg.contains(">10.0%<"), "{}", f.svg);
         assert!(f.svg.contains(">-10.0%<"));

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::charts::Figure;
 use crate::style::{AXIS, series_color, series_width};
-use crate::svg::{TOP_WITH_LEGEND, Frame, Svg, date_ticks, day, log_ticks, nice_ticks, tick_label};
+use crate::svg::{Frame, Svg, TOP_WITH_LEGEND, date_ticks, day, log_ticks, nice_ticks, tick_label};
 
 const WIDTH: f64 = 960.0;
 const HEIGHT: f64 = 370.0;
@@ -44,9 +44,12 @@ pub(crate) struct LineChart<'a> {
     pub zero_line: bool,
 }
 
+/// A run of drawable (day, value) points: a line without gaps.
+type Run = Vec<(f64, f64)>;
+
 /// Splits points into drawable runs, counting what was left out:
 /// (runs, non-finite count, non-positive-on-log count).
-fn runs(points: &[(NaiveDate, f64)], scale: YScale) -> (Vec<Vec<(f64, f64)>>, usize, usize) {
+fn runs(points: &[(NaiveDate, f64)], scale: YScale) -> (Vec<Run>, usize, usize) {
     let mut sorted = points.to_vec();
     sorted.sort_by_key(|(d, _)| *d);
     let (mut out, mut cur) = (Vec::new(), Vec::new());
@@ -115,7 +118,13 @@ fn y_label(v: f64, step: f64, format: YFormat) -> String {
     match format {
         YFormat::Number => tick_label(v, step),
         YFormat::Percent => {
-            let decimals = if step >= 0.01 { 0 } else if step >= 0.001 { 1 } else { 2 };
+            let decimals = if step >= 0.01 {
+                0
+            } else if step >= 0.001 {
+                1
+            } else {
+                2
+            };
             rally_text::percent(v, decimals)
         }
     }
@@ -124,11 +133,14 @@ fn y_label(v: f64, step: f64, format: YFormat) -> String {
 /// Draws the chart; notes say what could not be drawn.
 pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
     let mut notes = Vec::new();
-    let mut drawn: Vec<(usize, &str, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    let mut drawn: Vec<(usize, &str, Vec<Run>)> = Vec::new();
     for (i, (name, points)) in chart.series.iter().enumerate() {
         let (r, nonfinite, nonpositive) = runs(points, chart.scale);
         if nonfinite > 0 {
-            notes.push(format!("{name}: {} not drawn (not a number).", rally_text::count(nonfinite, "value")));
+            notes.push(format!(
+                "{name}: {} not drawn (not a number).",
+                rally_text::count(nonfinite, "value")
+            ));
         }
         if nonpositive > 0 {
             notes.push(format!(
@@ -139,7 +151,12 @@ pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
         drawn.push((i, name, r));
     }
     let all = || drawn.iter().flat_map(|(_, _, r)| r.iter().flatten());
-    let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut xmin, mut xmax, mut ymin, mut ymax) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
     for &(x, y) in all() {
         xmin = xmin.min(x);
         xmax = xmax.max(x);
@@ -169,25 +186,49 @@ pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
     let yticks: Vec<(f64, String)> = if empty {
         Vec::new()
     } else if chart.scale == YScale::Log {
-        let (lo, hi) = if ymax > ymin { (ymin / 1.03, ymax * 1.03) } else { (ymin / 1.1, ymax * 1.1) };
+        let (lo, hi) = if ymax > ymin {
+            (ymin / 1.03, ymax * 1.03)
+        } else {
+            (ymin / 1.1, ymax * 1.1)
+        };
         (frame.y0, frame.y1, frame.log) = (lo, hi, true);
         let ticks = log_ticks(lo, hi);
-        let gap = ticks.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+        let gap = ticks
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(f64::INFINITY, f64::min);
         let gap = if gap.is_finite() { gap } else { lo };
-        ticks.into_iter().map(|v| (v, y_label(v, gap, chart.format))).collect()
+        ticks
+            .into_iter()
+            .map(|v| (v, y_label(v, gap, chart.format)))
+            .collect()
     } else {
         let (lo, hi, step, ticks) = nice_ticks(ymin, ymax, 5);
         (frame.y0, frame.y1) = (lo, hi);
-        ticks.into_iter().map(|v| (v, y_label(v, step, chart.format))).collect()
+        ticks
+            .into_iter()
+            .map(|v| (v, y_label(v, step, chart.format)))
+            .collect()
     };
-    let xticks = if empty { Vec::new() } else { date_ticks(xmin, xmax) };
+    let xticks = if empty {
+        Vec::new()
+    } else {
+        date_ticks(xmin, xmax)
+    };
 
     let mut svg = Svg::open(&chart.id, chart.class, WIDTH, HEIGHT, &chart.title);
     svg.title(&frame, &chart.title);
     svg.axes(&frame, &yticks, &xticks);
     if chart.zero_line && !frame.log && frame.y0 < 0.0 && frame.y1 > 0.0 {
         let y = frame.py(0.0);
-        svg.line(frame.plot_left(), y, frame.plot_right(), y, AXIS, " stroke-dasharray=\"4 3\"");
+        svg.line(
+            frame.plot_left(),
+            y,
+            frame.plot_right(),
+            y,
+            AXIS,
+            " stroke-dasharray=\"4 3\"",
+        );
     }
     if empty {
         svg.message(&frame, "no data to draw");
@@ -195,11 +236,17 @@ pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
     // Benchmarks first, the strategy last: it is drawn on top.
     for (i, _, runs) in drawn.iter().rev() {
         for run in runs {
-            let px: Vec<(f64, f64)> = run.iter().map(|&(x, y)| (frame.px(x), frame.py(y))).collect();
+            let px: Vec<(f64, f64)> = run
+                .iter()
+                .map(|&(x, y)| (frame.px(x), frame.py(y)))
+                .collect();
             svg.polyline(&thin(&px), series_color(*i), series_width(*i), "series");
         }
     }
-    let legend: Vec<(&str, &str)> = drawn.iter().map(|(i, name, _)| (*name, series_color(*i))).collect();
+    let legend: Vec<(&str, &str)> = drawn
+        .iter()
+        .map(|(i, name, _)| (*name, series_color(*i)))
+        .collect();
     svg.legend(&frame, &legend);
     Figure {
         svg: svg.finish(),
@@ -238,18 +285,39 @@ mod tests {
             assert!(single.svg.contains("<circle"), "{}", single.svg);
             let flat = render(&chart(vec![("s", vec![(d(0), 5.0), (d(1), 5.0)])], scale));
             assert!(flat.svg.contains("<polyline"));
-            let nan = render(&chart(vec![("s", vec![(d(0), f64::NAN), (d(1), f64::INFINITY)])], scale));
+            let nan = render(&chart(
+                vec![("s", vec![(d(0), f64::NAN), (d(1), f64::INFINITY)])],
+                scale,
+            ));
             assert!(nan.svg.contains("no data to draw"));
-            assert_eq!(nan.notes, vec!["s: 2 values not drawn (not a number).".to_string()]);
-            assert!(!nan.svg.contains("NaN") && !flat.svg.contains("NaN") && !single.svg.contains("NaN"));
+            assert_eq!(
+                nan.notes,
+                vec!["s: 2 values not drawn (not a number).".to_string()]
+            );
+            assert!(
+                !nan.svg.contains("NaN")
+                    && !flat.svg.contains("NaN")
+                    && !single.svg.contains("NaN")
+            );
         }
     }
 
     #[test]
     fn log_scale_skips_non_positive_values_and_says_so() {
-        let pts = vec![(d(0), 1.0), (d(1), 2.0), (d(2), 0.0), (d(3), -1.0), (d(4), 4.0), (d(5), 8.0)];
+        let pts = vec![
+            (d(0), 1.0),
+            (d(1), 2.0),
+            (d(2), 0.0),
+            (d(3), -1.0),
+            (d(4), 4.0),
+            (d(5), 8.0),
+        ];
         let f = render(&chart(vec![("equity", pts.clone())], YScale::Log));
-        assert_eq!(f.svg.matches("<polyline").count(), 2, "the gap breaks the line");
+        assert_eq!(
+            f.svg.matches("<polyline").count(),
+            2,
+            "the gap breaks the line"
+        );
         assert_eq!(f.notes.len(), 1);
         assert!(f.notes[0].contains("2 values at or below zero"));
         let lin = render(&chart(vec![("equity", pts)], YScale::Linear));
@@ -260,9 +328,13 @@ mod tests {
 
     #[test]
     fn long_series_are_thinned_per_pixel_column() {
-        let pts: Vec<_> = (0..20_000).map(|i| (d(i), 100.0 + f64::from(i % 37))).collect();
+        let pts: Vec<_> = (0..20_000)
+            .map(|i| (d(i), 100.0 + f64::from(i % 37)))
+            .collect();
         let f = render(&chart(vec![("s", pts)], YScale::Linear));
-        let coords = f.svg.split("points=\"").nth(1).map_or(0, |s| s.split('"').next().map_or(0, |p| p.split(' ').count()));
+        let coords = f.svg.split("points=\"").nth(1).map_or(0, |s| {
+            s.split('"').next().map_or(0, |p| p.split(' ').count())
+        });
         assert!(coords > 100 && coords <= 4 * 900, "{coords}");
     }
 }

@@ -8,7 +8,7 @@
 use crate::charts::Figure;
 use crate::model::ReliabilityCurve;
 use crate::style::{MUTED, series_color};
-use crate::svg::{TOP_WITH_LEGEND, Frame, Svg, nice_ticks, tick_label};
+use crate::svg::{Frame, Svg, TOP_WITH_LEGEND, nice_ticks, tick_label};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 620.0;
@@ -84,7 +84,10 @@ pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figu
             ));
         }
         bins.sort_by(|a, b| a.mean_p.total_cmp(&b.mean_p));
-        let pts: Vec<(f64, f64)> = bins.iter().map(|b| (frame.px(b.mean_p), frame.py(b.observed_rate))).collect();
+        let pts: Vec<(f64, f64)> = bins
+            .iter()
+            .map(|b| (frame.px(b.mean_p), frame.py(b.observed_rate)))
+            .collect();
         if pts.len() > 1 {
             svg.polyline(&pts, color, "1.6", "series");
         }
@@ -104,7 +107,11 @@ pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figu
     if !any {
         svg.message(&frame, "no bins to draw");
     }
-    let mut legend: Vec<(&str, &str)> = curves.iter().enumerate().map(|(i, c)| (c.model.as_str(), series_color(i))).collect();
+    let mut legend: Vec<(&str, &str)> = curves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.model.as_str(), series_color(i)))
+        .collect();
     legend.push(("perfect calibration", MUTED));
     svg.legend(&frame, &legend);
     Figure {
@@ -123,10 +130,26 @@ mod tests {
         let curves = vec![ReliabilityCurve {
             model: "v2".into(),
             bins: vec![
-                ReliabilityBin { mean_p: 0.1, observed_rate: 0.12, n: 100 },
-                ReliabilityBin { mean_p: f64::NAN, observed_rate: 0.5, n: 3 },
-                ReliabilityBin { mean_p: 0.6, observed_rate: 1.5, n: 3 },
-                ReliabilityBin { mean_p: 0.5, observed_rate: 0.45, n: 0 },
+                ReliabilityBin {
+                    mean_p: 0.1,
+                    observed_rate: 0.12,
+                    n: 100,
+                },
+                ReliabilityBin {
+                    mean_p: f64::NAN,
+                    observed_rate: 0.5,
+                    n: 3,
+                },
+                ReliabilityBin {
+                    mean_p: 0.6,
+                    observed_rate: 1.5,
+                    n: 3,
+                },
+                ReliabilityBin {
+                    mean_p: 0.5,
+                    observed_rate: 0.45,
+                    n: 0,
+                },
             ],
         }];
         let f = render("rel", "Calibration", &curves);
