@@ -290,7 +290,7 @@ fn reliability_section(sid: &str, title: &str, curves: &[ReliabilityCurve]) -> S
     let mut out = heading(title);
     out.push_str(&figure(&reliability::render(
         &format!("{sid}-reliability"),
-        title,
+        "Observed rally rate by bin of predicted P (dot area: setups in the bin)",
         curves,
     )));
     let header: Vec<String> = ["Model", "Mean P", "Observed rate", "n"]

@@ -17,6 +17,20 @@ pub(crate) fn series_color(i: usize) -> &'static str {
     PALETTE[i % PALETTE.len()]
 }
 
+/// The colour of the `i`-th model in a calibration chart: the palette
+/// without its grey, which there means the diagonal.
+pub(crate) fn model_color(i: usize) -> &'static str {
+    let coloured: Vec<&str> = PALETTE
+        .iter()
+        .copied()
+        .filter(|c| *c != MUTED_SERIES)
+        .collect();
+    coloured[i % coloured.len()]
+}
+
+/// The palette's grey (buy & hold).
+const MUTED_SERIES: &str = "#6b6b6b";
+
 /// Stroke width of the `i`-th series: the first (the strategy) stands out.
 pub(crate) fn series_width(i: usize) -> &'static str {
     if i == 0 { "2" } else { "1.4" }
@@ -99,5 +113,6 @@ mod tests {
         assert_eq!(heat_color(-0.5, 0.1), ("#d73027".into(), true));
         assert_eq!(heat_color(f64::NAN, 0.1).0, "#f4f4f4");
         assert_eq!(series_color(7), series_color(0));
+        assert!((0..10).all(|i| model_color(i) != MUTED_SERIES));
     }
 }

@@ -387,21 +387,26 @@ impl Svg {
         );
     }
 
-    /// Legend entries (name, colour) in a row under the title, wrapping
+    /// Legend entries (name, colour, dashed) in a row under the title, wrapping
     /// at the plot's right edge; widths are estimated from the label
     /// length (no font metrics here). Charts leave room for two rows.
-    pub fn legend(&mut self, f: &Frame, items: &[(&str, &str)]) {
+    pub fn legend(&mut self, f: &Frame, items: &[(&str, &str, bool)]) {
         if items.is_empty() {
             return;
         }
         let (mut x, mut y) = (f.plot_left(), LEGEND_Y);
         self.raw("<g class=\"legend\">\n");
-        for (name, color) in items {
+        for (name, color, dashed) in items {
             let w = 30.0 + 6.6 * name.chars().count() as f64;
             if x > f.plot_left() && x + w > f.plot_right() {
                 (x, y) = (f.plot_left(), y + 16.0);
             }
-            self.line(x, y - 4.0, x + 18.0, y - 4.0, color, " stroke-width=\"3\"");
+            let style = if *dashed {
+                " stroke-width=\"2\" stroke-dasharray=\"5 4\""
+            } else {
+                " stroke-width=\"3\""
+            };
+            self.line(x, y - 4.0, x + 18.0, y - 4.0, color, style);
             self.text(x + 23.0, y, "start", 12.5, AXIS, name);
             x += w;
         }

@@ -243,9 +243,9 @@ pub(crate) fn render(chart: &LineChart<'_>) -> Figure {
             svg.polyline(&thin(&px), series_color(*i), series_width(*i), "series");
         }
     }
-    let legend: Vec<(&str, &str)> = drawn
+    let legend: Vec<(&str, &str, bool)> = drawn
         .iter()
-        .map(|(i, name, _)| (*name, series_color(*i)))
+        .map(|(i, name, _)| (*name, series_color(*i), false))
         .collect();
     svg.legend(&frame, &legend);
     Figure {

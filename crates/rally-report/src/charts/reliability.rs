@@ -7,7 +7,7 @@
 
 use crate::charts::Figure;
 use crate::model::ReliabilityCurve;
-use crate::style::{MUTED, series_color};
+use crate::style::{MUTED, model_color};
 use crate::svg::{Frame, Svg, TOP_WITH_LEGEND, nice_ticks, tick_label};
 
 const WIDTH: f64 = 600.0;
@@ -63,7 +63,7 @@ pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figu
         .max(1) as f64;
     let mut any = false;
     for (i, curve) in curves.iter().enumerate() {
-        let color = series_color(i);
+        let color = model_color(i);
         let mut bins: Vec<_> = curve
             .bins
             .iter()
@@ -107,12 +107,12 @@ pub(crate) fn render(id: &str, title: &str, curves: &[ReliabilityCurve]) -> Figu
     if !any {
         svg.message(&frame, "no bins to draw");
     }
-    let mut legend: Vec<(&str, &str)> = curves
+    let mut legend: Vec<(&str, &str, bool)> = curves
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.model.as_str(), series_color(i)))
+        .map(|(i, c)| (c.model.as_str(), model_color(i), false))
         .collect();
-    legend.push(("perfect calibration", MUTED));
+    legend.push(("perfect calibration", MUTED, true));
     svg.legend(&frame, &legend);
     Figure {
         svg: svg.finish(),
