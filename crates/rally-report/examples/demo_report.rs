@@ -1,6 +1,8 @@
 //! Writes the synthetic demo report: `cargo run -p rally-report --example
 //! demo_report -- OUT.html` (default `report-demo.html`). Open it, or
-//! screenshot it with headless Chromium for `docs/report.png`.
+//! screenshot it for `docs/report.png`:
+//! `chromium --headless --disable-gpu --no-sandbox --hide-scrollbars
+//! --screenshot=docs/report.png --window-size=1280,2400 file://$PWD/OUT.html`
 
 use std::path::PathBuf;
 
