@@ -57,6 +57,9 @@ pub enum Cmd {
         /// Also draw every family's reliability diagram into this PNG.
         #[arg(long, value_name = "PATH.png")]
         plot: Option<PathBuf>,
+        /// Also write the comparison as one self-contained HTML page.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
         #[command(flatten)]
@@ -83,6 +86,10 @@ pub enum Cmd {
         /// instead of the tables.
         #[arg(long)]
         json: bool,
+        /// Also write one self-contained HTML page (with several configs,
+        /// one page each: FILE-<config>.html).
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]
@@ -98,6 +105,9 @@ pub enum Cmd {
         /// table.
         #[arg(long)]
         json: bool,
+        /// Also write one self-contained HTML page.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArg,
         #[command(flatten)]

@@ -100,11 +100,19 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             models,
             json,
             plot,
+            report,
             data,
             jobs,
         } => {
             jobs.apply()?;
-            crate::evaluate::run(&state, &models, json, plot.as_deref(), &data)
+            crate::evaluate::run(
+                &state,
+                &models,
+                json,
+                plot.as_deref(),
+                report.as_deref(),
+                &data,
+            )
         }
         Cmd::Backtest {
             asset,
@@ -113,6 +121,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             configs: names,
             plot,
             json,
+            report,
             model,
             data,
             config,
@@ -130,7 +139,11 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let cfgs = configs(&config, &names)?;
             let t0 = std::time::Instant::now();
             eprintln!("{}", family_line(model.model));
-            let s = sweeper(model.model)(&setup.access(), &list, &cfgs, BarrierRule::Auto, plot)?;
+            let detail = plot || report.is_some();
+            let s = sweeper(model.model)(&setup.access(), &list, &cfgs, BarrierRule::Auto, detail)?;
+            if let Some(path) = &report {
+                crate::pages::backtest(path, &s, model.family().as_str(), &data)?;
+            }
             list_failures(&state, "backtest", &s.failed)?;
             if json {
                 let doc = serde_json::json!({
@@ -161,6 +174,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
         }
         Cmd::Optimize {
             json,
+            report,
             model,
             data,
             jobs,
@@ -177,8 +191,11 @@ pub fn run(cmd: Cmd) -> Result<i32> {
                 &research_tickers(&data)?,
                 &grid,
                 BarrierRule::Auto,
-                false,
+                report.is_some(),
             )?;
+            if let Some(path) = &report {
+                crate::pages::optimize(path, &s, model.family().as_str(), &data)?;
+            }
             if json {
                 let doc = serde_json::json!({
                     "model": model.family().to_string(),

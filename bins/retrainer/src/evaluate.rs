@@ -11,23 +11,17 @@ use rally_research::evaluate::{Family, evaluate_source};
 
 use crate::commands::research_tickers;
 
-fn family(m: ModelFamily) -> Family {
-    match m {
-        ModelFamily::Classic => Family::Classic,
-        ModelFamily::V2 => Family::V2,
-    }
-}
-
 /// Runs the evaluation; exit code 1 when no ticker could be evaluated.
 pub fn run(
     state: &StateDir,
     models: &[ModelFamily],
     json: bool,
     plot: Option<&Path>,
+    report: Option<&Path>,
     data: &DataArgs,
 ) -> Result<i32> {
     let mut families: Vec<Family> = Vec::new();
-    for f in models.iter().copied().map(family) {
+    for f in models.iter().copied().map(Family::from) {
         if !families.contains(&f) {
             families.push(f);
         }
@@ -50,6 +44,9 @@ pub fn run(
             rally_research::plots::write_evaluation_plot(path, &ev)?;
             eprintln!("wrote {}", path.display());
         }
+    }
+    if let Some(path) = report {
+        crate::pages::evaluate(path, &ev, data)?;
     }
     eprintln!(
         "evaluated {} ({} failed) in {:.2}s",

@@ -8,6 +8,7 @@
 mod args;
 mod commands;
 mod evaluate;
+mod pages;
 
 use anyhow::Context;
 use clap::Parser;

@@ -248,3 +248,68 @@ fn research_commands_take_the_model_family_on_the_default_source() {
     assert!(out.status.success(), "{}", show(&out));
     assert!(text(&out.stderr).contains("model: v2"));
 }
+
+#[test]
+fn research_reports_are_written_as_self_contained_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bt.html");
+    let out = retrainer(dir.path())
+        .args([
+            "backtest",
+            "--source",
+            "synthetic:42",
+            "--tickers",
+            "SPY,QQQ,XLE",
+            "--report",
+        ])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    // The benchmarks, every chart, the trades and the honest note.
+    for needle in [
+        "Against the benchmarks",
+        "every compressed bar",
+        "buy &amp; hold",
+        "s2-equity-linear",
+        "s2-equity-log",
+        "Drawdown",
+        "Rolling one-year Sharpe",
+        "Monthly returns",
+        "P(rally) reliability",
+        "Trades",
+        "not a proven strategy",
+        "synthetic:42",
+    ] {
+        assert!(html.contains(needle), "{needle} missing from the page");
+    }
+    // Nothing fetched at view time: no script, no link; the only URL is
+    // the SVG namespace.
+    let rest = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(!rest.contains("<script") && !rest.contains("<link") && !rest.contains("://"));
+    // The terminal shows the same benchmark rows.
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Against the benchmarks"), "{stdout}");
+
+    // optimize and evaluate write theirs too.
+    for (args, needle) in [
+        (vec!["optimize", "--tickers", "SPY", "QQQ"], "DSR"),
+        (
+            vec!["evaluate", "--tickers", "SPY", "QQQ"],
+            "How good is P(rally)?",
+        ),
+    ] {
+        let page = dir.path().join(format!("{}.html", args[0]));
+        let out = retrainer(dir.path())
+            .args(&args)
+            .args(["--source", "synthetic:42", "--report"])
+            .arg(&page)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", show(&out));
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains(needle), "{}: {needle}", args[0]);
+        assert!(html.contains("<svg"), "{}: a chart", args[0]);
+    }
+}

@@ -31,7 +31,9 @@ pub const V2_FORMAT_VERSION: u32 = 1;
 pub const N_SETUP_QUANTILES: usize = 1001;
 
 /// A model family: how P(rally) is trained and scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     /// Per-ticker regression + isotonic (METHOD §6).

@@ -68,7 +68,7 @@ pub(crate) const CSS: &str = r#"
 * { box-sizing: border-box; }
 body { margin: 0; background: #f6f7f9; color: #1d1f23;
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 48px; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
 header.report-head { background: #fff; border: 1px solid #dde1e6; border-radius: 8px; padding: 18px 22px; margin-bottom: 18px; }
 h1 { font-size: 26px; margin: 0 0 6px; }
 h2 { font-size: 19px; margin: 0 0 10px; }

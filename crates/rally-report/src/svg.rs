@@ -397,7 +397,8 @@ impl Svg {
         let (mut x, mut y) = (f.plot_left(), LEGEND_Y);
         self.raw("<g class=\"legend\">\n");
         for (name, color, dashed) in items {
-            let w = 30.0 + 6.6 * name.chars().count() as f64;
+            // Generous per-glyph width: an overlap is worse than a gap.
+            let w = 34.0 + 7.6 * name.chars().count() as f64;
             if x > f.plot_left() && x + w > f.plot_right() {
                 (x, y) = (f.plot_left(), y + 16.0);
             }

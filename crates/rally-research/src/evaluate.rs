@@ -21,30 +21,8 @@ use crate::ResearchError;
 use crate::v2::{V2Ticker, V2TickerResult, load_v2_tickers, walk_forward_v2};
 use rally_pipeline::PipelineError;
 
-/// A model family to evaluate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    /// Per-ticker LR + isotonic (METHOD §6).
-    Classic,
-    /// The pooled 22-feature regression (MODEL-V2.md).
-    V2,
-}
-
-impl Family {
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Classic => "classic",
-            Family::V2 => "v2",
-        }
-    }
-}
-
-impl std::fmt::Display for Family {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// The model family, shared with training and scanning.
+pub use rally_model::Family;
 
 /// One ticker's figures under one family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,7 +243,7 @@ pub fn evaluate(
                 None => {
                     return Err(ResearchError::Missing {
                         ticker: name.to_owned(),
-                        family: f.name(),
+                        family: f.as_str(),
                     });
                 }
             }

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod evaluate;
 pub mod export;
 pub mod format;
+pub mod page;
 pub mod plots;
 pub mod report;
 pub mod sweep;

@@ -114,11 +114,11 @@ pub fn write_evaluation_plot(
         .iter()
         .zip(&bins)
         .map(|(f, b)| ReliabilitySeries {
-            name: f.family.name(),
+            name: f.family.as_str(),
             bins: b,
         })
         .collect();
-    let names: Vec<&str> = ev.families.iter().map(|f| f.family.name()).collect();
+    let names: Vec<&str> = ev.families.iter().map(|f| f.family.as_str()).collect();
     reliability_compare_chart(
         path,
         &format!(

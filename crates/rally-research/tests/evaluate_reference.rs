@@ -70,7 +70,7 @@ fn summary_line(text: &str, family: &str) -> Vec<(String, f64)> {
 }
 
 fn check_summary_line(f: &FamilyEval, text: &str, bad: &mut Vec<String>) {
-    let name = f.family.name();
+    let name = f.family.as_str();
     let line = summary_line(text, name);
     if line.is_empty() {
         eprintln!("note: no `# {name}:` summary line in the reference table");
@@ -101,7 +101,7 @@ fn printed(x: Option<f64>, want: &str, what: &str, bad: &mut Vec<String>) {
 }
 
 fn check_summary(f: &FamilyEval, want: [&str; 4], bad: &mut Vec<String>) {
-    let name = f.family.name();
+    let name = f.family.as_str();
     printed(f.median.auc, want[0], &format!("{name} median AUC"), bad);
     printed(
         f.median.brier_skill,

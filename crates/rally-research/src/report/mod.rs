@@ -9,7 +9,7 @@ use rally_pipeline::report::{Table, failures_text, num, pct, spct};
 use crate::sweep::Sweep;
 
 mod worth;
-pub use worth::{comparison_text, optimize_text};
+pub use worth::{comparison_table, comparison_text, optimize_table, optimize_text, winner};
 
 /// `retrainer backtest`: per-asset rows, the portfolio line, summary metrics
 /// and the exit-reason table for config `k` of a sweep.
@@ -242,6 +242,30 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
         rows
     );
     let _ = writeln!(out);
+    let tables = evaluate_tables(ev);
+    let last = tables.len().saturating_sub(1);
+    for (i, (t, notes)) in tables.iter().enumerate() {
+        out.push_str(&t.render());
+        if i < last {
+            out.push('\n');
+        }
+        for n in notes {
+            let _ = writeln!(out, "{n}");
+        }
+    }
+    let failed: Vec<(String, String)> = ev
+        .failed
+        .iter()
+        .map(|f| (f.ticker.clone(), f.error.clone()))
+        .collect();
+    out.push_str(&failures_text(&failed));
+    out
+}
+
+/// The tables of `retrainer evaluate` (per family, summary, reliability)
+/// with the notes under each; the text report and the HTML page show them.
+pub fn evaluate_tables(ev: &crate::evaluate::Evaluation) -> Vec<(Table, Vec<String>)> {
+    let mut out = Vec::new();
     for f in &ev.families {
         let mut t = Table::new(
             &format!("{} — per ticker", f.family),
@@ -271,11 +295,10 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
             pct(m.p_extreme_share),
         ]);
         t.row(eval_cells("POOLED".into(), &f.pooled));
-        out.push_str(&t.render());
-        out.push('\n');
+        out.push((t, Vec::new()));
     }
     let mut headers = vec!["figure"];
-    headers.extend(ev.families.iter().map(|f| f.family.name()));
+    headers.extend(ev.families.iter().map(|f| f.family.as_str()));
     let mut t = Table::new("Summary", &headers);
     type Pick = fn(&crate::evaluate::FamilyEval) -> String;
     let lines: [(&str, Pick); 7] = [
@@ -294,8 +317,7 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
         row.extend(ev.families.iter().map(pick));
         t.row(row);
     }
-    out.push_str(&t.render());
-    out.push('\n');
+    out.push((t, Vec::new()));
 
     let mut headers = vec!["P bin".to_owned()];
     for f in &ev.families {
@@ -321,21 +343,13 @@ pub fn evaluate_text(ev: &crate::evaluate::Evaluation) -> String {
         }
         t.row(row);
     }
-    out.push_str(&t.render());
-    let _ = writeln!(
-        out,
-        "AUC 0.5 = no ranking; Brier skill > 0 = better than always saying the training base rate of the ticker-fold; ECE = row-weighted |mean P − observed rate| over the 10 bins (0 = calibrated)."
-    );
-    let _ = writeln!(
-        out,
-        "A better P is not a profitable strategy: no model variant made the §7 trading rules beat \"enter every compressed bar\" or buy-and-hold (MODEL-V2.md, Trading)."
-    );
-    let failed: Vec<(String, String)> = ev
-        .failed
-        .iter()
-        .map(|f| (f.ticker.clone(), f.error.clone()))
-        .collect();
-    out.push_str(&failures_text(&failed));
+    out.push((
+        t,
+        vec![
+            "AUC 0.5 = no ranking; Brier skill > 0 = better than always saying the training base rate of the ticker-fold; ECE = row-weighted |mean P − observed rate| over the 10 bins (0 = calibrated).".to_owned(),
+            "A better P is not a profitable strategy: no model variant made the §7 trading rules beat \"enter every compressed bar\" or buy-and-hold (MODEL-V2.md, Trading).".to_owned(),
+        ],
+    ));
     out
 }
 

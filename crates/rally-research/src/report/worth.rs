@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use rally_pipeline::report::{Align, Table, num, pct, spct};
 
 use crate::sweep::Sweep;
-use crate::worth::{Comparison, DSR_OK, LineFigures, compare, sweep_worth};
+use crate::worth::{Comparison, DSR_OK, LineFigures, SweepWorth, compare, sweep_worth};
 
 fn line_cells(f: &LineFigures) -> Vec<String> {
     vec![
@@ -26,11 +26,10 @@ fn line_cells(f: &LineFigures) -> Vec<String> {
     ]
 }
 
-/// The strategy's portfolio beside buy-and-hold and "every compressed bar"
-/// over the same sleeves and dates, with one line saying what it means.
-pub fn comparison_text(c: &Comparison) -> String {
+/// The benchmark table of a comparison and the notes printed under it.
+pub fn comparison_table(c: &Comparison) -> (Table, Vec<String>) {
     let mut t = Table::new(
-        "\nAgainst the benchmarks (same sleeves, same dates)",
+        "Against the benchmarks (same sleeves, same dates)",
         &[
             "portfolio",
             "trades",
@@ -51,30 +50,40 @@ pub fn comparison_text(c: &Comparison) -> String {
     for f in lines.into_iter().flatten() {
         t.row(line_cells(f));
     }
-    let mut out = t.render();
-    out.push_str(
+    let mut notes = vec![
         "PSR>0 / PSR>B&H: probability that the true Sharpe exceeds 0 / buy-and-hold's, given the \
          sample's length, skew and kurtosis (Bailey & López de Prado 2012). \"every compressed bar\" \
-         takes every entry the strategy could have taken, whatever P says: a P worth having beats it.\n",
-    );
+         takes every entry the strategy could have taken, whatever P says: a P worth having beats it."
+            .to_owned(),
+    ];
     if let (Some(s), Some(b)) = (&c.strategy, &c.buy_hold)
         && let (Some(sc), Some(bc)) = (s.cagr, b.cagr)
     {
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "The strategy made {} a year against buy-and-hold's {} on the same tickers and dates.",
             spct(Some(sc)),
             spct(Some(bc))
-        );
+        ));
+    }
+    (t, notes)
+}
+
+/// The strategy's portfolio beside buy-and-hold and "every compressed bar"
+/// over the same sleeves and dates, with what it means.
+pub fn comparison_text(c: &Comparison) -> String {
+    let (t, notes) = comparison_table(c);
+    let mut out = String::from("\n");
+    out.push_str(&t.render());
+    for n in notes {
+        out.push_str(&n);
+        out.push('\n');
     }
     out
 }
 
-/// `retrainer optimize`: every trial ranked by portfolio Sharpe, with its
-/// trades and deflated Sharpe ratio, then the number of trials and the
-/// probability of backtest overfitting of the sweep.
-pub fn optimize_text(s: &Sweep) -> String {
-    let w = sweep_worth(s);
+/// The ranking table of an optimisation and the notes printed under it
+/// (number of trials, DSR, PBO).
+pub fn optimize_table(s: &Sweep, w: &SweepWorth) -> (Table, Vec<String>) {
     let mut t = Table::new(
         &format!(
             "Optimisation over {} assets, ranked by portfolio Sharpe",
@@ -111,9 +120,7 @@ pub fn optimize_text(s: &Sweep) -> String {
             },
         ]);
     }
-    let mut out = t.render();
-    let _ = writeln!(
-        out,
+    let mut notes = vec![format!(
         "{} trials. DSR: probability that a trial's true Sharpe exceeds the best Sharpe {} unskilled trials \
          would show by luck (Bailey & López de Prado 2014; expected best per-row Sharpe {}, variance across trials {}). \
          Trials marked DSR<0.95 are not distinguishable from luck.",
@@ -122,27 +129,43 @@ pub fn optimize_text(s: &Sweep) -> String {
         num(w.expected_max_sharpe, 4),
         w.sharpe_variance
             .map_or_else(|| "-".to_owned(), |v| format!("{v:.3e}")),
-    );
+    )];
     if let Some(p) = w.pbo {
-        let _ = writeln!(
-            out,
+        notes.push(format!(
             "Probability of backtest overfitting: {} (CSCV, {} blocks, {} splits): how often the in-sample \
              best trial ranks below the median out of sample (Bailey et al. 2015).",
             pct(Some(p)),
             w.pbo_blocks,
             w.pbo_combinations
-        );
+        ));
     }
-    for n in &w.notes {
+    notes.extend(w.notes.iter().cloned());
+    notes.push(
+        "Few trades behind a high Sharpe means the ranking is fragile: prefer configs that hold up with many trades."
+            .to_owned(),
+    );
+    (t, notes)
+}
+
+/// The config index of the sweep's best trial.
+pub fn winner(s: &Sweep, w: &SweepWorth) -> Option<usize> {
+    let best = w.trials.first()?;
+    s.configs.iter().position(|c| c.name == best.config)
+}
+
+/// `retrainer optimize`: every trial ranked by portfolio Sharpe, with its
+/// trades and deflated Sharpe ratio, the number of trials and the
+/// probability of backtest overfitting, then the winner beside its
+/// benchmarks.
+pub fn optimize_text(s: &Sweep) -> String {
+    let w = sweep_worth(s);
+    let (t, notes) = optimize_table(s, &w);
+    let mut out = t.render();
+    for n in notes {
         let _ = writeln!(out, "{n}");
     }
-    if let Some(k) = w
-        .trials
-        .first()
-        .and_then(|best| s.configs.iter().position(|c| c.name == best.config))
-    {
+    if let Some(k) = winner(s, &w) {
         out.push_str(&comparison_text(&compare(s, k)));
     }
-    out.push_str("Few trades behind a high Sharpe means the ranking is fragile: prefer configs that hold up with many trades.\n");
     out
 }
