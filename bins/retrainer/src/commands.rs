@@ -321,6 +321,13 @@ fn train(state: &StateDir, args: &TrainArgs) -> Result<i32> {
     };
     let bar = progress_bar(list.len());
     let family = args.model.family();
+    if args.walk_forward && family == rally_model::Family::V2 {
+        // The v2 walk-forward pools every ticker per fold: it is the
+        // evaluation's job, not the weekly training's.
+        eprintln!(
+            "note: --walk-forward measures classic models only; for v2 run `retrainer evaluate --model v2`"
+        );
+    }
     let r = retrain_family(family, state, &setup.access(), &list, &opts, &bar)?;
     print!("{}", report::retrain_text(&r));
     list_failures(state, "retrain", &r.failed)?;

@@ -96,6 +96,11 @@ fn walk_forward_auc_reaches_the_retrain_alert() {
     let got = hook.received();
     assert_eq!(got.len(), 1, "{got:?}");
     assert!(got[0].body.contains("Walk-forward AUC"), "{}", got[0].body);
+    assert!(
+        got[0].body.contains("Walk-forward Brier skill"),
+        "{}",
+        got[0].body
+    );
 }
 
 #[test]

@@ -220,6 +220,7 @@ pub fn retrain_embed(
     stale: u32,
     elapsed_secs: f64,
     walk_forward_auc: Option<f64>,
+    walk_forward_brier_skill: Option<f64>,
 ) -> Embed {
     let e = Embed::new("🔁 Retrain complete", BLUE)
         .field("Trained", trained.to_string(), true)
@@ -228,8 +229,17 @@ pub fn retrain_embed(
         .field("Fresh models", fresh.to_string(), true)
         .field("Stale models", stale.to_string(), true)
         .field("Elapsed", rally_text::elapsed(elapsed_secs), true);
-    match walk_forward_auc.filter(|a| a.is_finite()) {
+    let e = match walk_forward_auc.filter(|a| a.is_finite()) {
         Some(auc) => e.field("Walk-forward AUC (mean)", format!("{auc:.3}"), true),
+        None => e,
+    };
+    match walk_forward_brier_skill.filter(|a| a.is_finite()) {
+        // Signed: below 0 the probabilities are worse than the base rate.
+        Some(s) => e.field(
+            "Walk-forward Brier skill (median)",
+            format!("{s:+.3}"),
+            true,
+        ),
         None => e,
     }
 }
@@ -273,6 +283,7 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
             stale,
             elapsed_secs,
             walk_forward_auc,
+            walk_forward_brier_skill,
             model_family,
         } => {
             let e = retrain_embed(
@@ -283,6 +294,7 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
                 *stale,
                 *elapsed_secs,
                 *walk_forward_auc,
+                *walk_forward_brier_skill,
             );
             vec![match model_family {
                 Some(f) => e.field("Model", f.clone(), true),
@@ -409,6 +421,7 @@ mod tests {
             stale: 4,
             elapsed_secs: 5.0,
             walk_forward_auc: None,
+            walk_forward_brier_skill: None,
             model_family: None,
         };
         let e = &embeds_for(&retrain)[0];
@@ -425,10 +438,16 @@ mod tests {
             stale: 4,
             elapsed_secs: 5.0,
             walk_forward_auc: Some(0.6123),
+            walk_forward_brier_skill: Some(-0.0456),
             model_family: None,
         };
         let e = &embeds_for(&with_auc)[0];
         assert_eq!(e.fields[6].value, "0.612");
+        assert_eq!(e.fields[7].name, "Walk-forward Brier skill (median)");
+        assert_eq!(
+            e.fields[7].value, "-0.046",
+            "signed: worse than the base rate"
+        );
         let s = EntrySignal {
             ticker: "X".into(),
             p_rally: 0.7,

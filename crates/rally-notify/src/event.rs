@@ -44,6 +44,10 @@ pub enum Event {
         /// this time (`retrainer --walk-forward`), else `None`.
         #[serde(default)]
         walk_forward_auc: Option<f64>,
+        /// Median walk-forward Brier skill (against the training base
+        /// rate) of the same models.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        walk_forward_brier_skill: Option<f64>,
         /// The model family trained (`classic` or `v2`); `None` in alerts
         /// recorded before families existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -251,6 +251,7 @@ async fn webhook_posts_slack_compatible_json() {
         stale: 7,
         elapsed_secs: 754.2,
         walk_forward_auc: None,
+        walk_forward_brier_skill: None,
         model_family: None,
     };
     n.send(&ev).await.unwrap();

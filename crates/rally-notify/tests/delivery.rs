@@ -65,6 +65,7 @@ fn events() -> Vec<(String, Event)> {
             stale: 1,
             elapsed_secs: 321.0,
             walk_forward_auc: Some(0.58),
+            walk_forward_brier_skill: Some(0.012),
             model_family: None,
         },
     ));

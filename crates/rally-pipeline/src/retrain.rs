@@ -34,9 +34,16 @@ pub struct RetrainOptions {
 /// What happened to one ticker.
 #[derive(Debug, Clone, Serialize)]
 pub enum RetrainOutcome {
-    Trained { auc: Option<f64> },
-    SkippedFresh { age_days: i64 },
-    Failed { reason: String },
+    Trained {
+        auc: Option<f64>,
+        brier_skill: Option<f64>,
+    },
+    SkippedFresh {
+        age_days: i64,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -53,6 +60,9 @@ pub struct RetrainReport {
     /// Mean walk-forward AUC of the models trained with a walk-forward in
     /// this run (`None` without `--walk-forward` or without any AUC).
     pub walk_forward_auc: Option<f64>,
+    /// Median walk-forward Brier skill (against each ticker-fold's training
+    /// base rate) of the same models.
+    pub walk_forward_brier_skill: Option<f64>,
 }
 
 impl RetrainReport {
@@ -68,6 +78,7 @@ impl RetrainReport {
             stale: count(health.stale),
             elapsed_secs: self.elapsed_secs,
             walk_forward_auc: self.walk_forward_auc,
+            walk_forward_brier_skill: self.walk_forward_brier_skill,
             model_family: Some(self.family.to_string()),
         }
     }
@@ -94,16 +105,16 @@ fn train_one(
     series: rally_data::Series,
     vix: &rally_data::Series,
     opts: &RetrainOptions,
-) -> Result<Option<f64>, PipelineError> {
+) -> Result<(Option<f64>, Option<f64>), PipelineError> {
     let ticker = series.ticker.clone();
     let prepared = Prepared::new(&series, vix).map_err(|e| e.for_ticker(&ticker))?;
     let inp = prepared.inputs(&series);
-    let wf = if opts.walk_forward {
-        walk_forward_par(&inp)
-            .map_err(|e| e.for_ticker(&ticker))?
-            .metrics
+    let (wf, skill) = if opts.walk_forward {
+        let wf = walk_forward_par(&inp).map_err(|e| e.for_ticker(&ticker))?;
+        let skill = walk_forward_brier_skill(&wf);
+        (wf.metrics, skill)
     } else {
-        None
+        (None, None)
     };
     let w = train_live(&inp).map_err(|e| PipelineError::from(e).for_ticker(&ticker))?;
     let Some(model) = LiveModel::from_window(&ticker, &inp, &w, wf, opts.now) else {
@@ -118,7 +129,38 @@ fn train_one(
         });
     };
     model.save(&state.model_path(&ticker))?;
-    Ok(model.walk_forward.as_ref().and_then(|m| m.auc))
+    Ok((model.walk_forward.as_ref().and_then(|m| m.auc), skill))
+}
+
+/// Brier skill of a walk-forward's labelled rows against each row's fold
+/// training base rate (MODEL-V2.md "How the reference figures are
+/// computed"); `None` when undefined.
+fn walk_forward_brier_skill(wf: &rally_model::walkforward::WalkForward) -> Option<f64> {
+    let base: std::collections::BTreeMap<i32, f64> = wf
+        .folds
+        .iter()
+        .filter_map(|f| Some((f.year, f.train_base_rate()?)))
+        .collect();
+    let p: Vec<f64> = wf.rows.iter().map(|r| r.p_rally).collect();
+    let y: Vec<f64> = wf.rows.iter().map(|r| r.label).collect();
+    let reference: Vec<f64> = wf
+        .rows
+        .iter()
+        .map(|r| base.get(&r.fold_year).copied().unwrap_or(f64::NAN))
+        .collect();
+    rally_model::brier_skill(&p, &y, &reference).ok().flatten()
+}
+
+/// Median of the finite values (`None` without one).
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 /// Retrain `tickers` with the models of `family`, then record the family
@@ -180,7 +222,7 @@ pub fn retrain(
                 let r = l.and_then(|s| train_one(state, s, &vix, opts));
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, total, t);
                 match r {
-                    Ok(auc) => RetrainOutcome::Trained { auc },
+                    Ok((auc, brier_skill)) => RetrainOutcome::Trained { auc, brier_skill },
                     Err(e) => {
                         tracing::info!("{e}");
                         RetrainOutcome::Failed {
@@ -196,10 +238,12 @@ pub fn retrain(
     }
     let mut report = RetrainReport::default();
     let mut aucs = Vec::new();
+    let mut skills = Vec::new();
     for (t, o) in tickers.iter().zip(outcomes) {
         match o {
-            Some(RetrainOutcome::Trained { auc }) => {
+            Some(RetrainOutcome::Trained { auc, brier_skill }) => {
                 aucs.extend(auc.filter(|a| a.is_finite()));
+                skills.extend(brier_skill);
                 report.trained.push(t.clone());
             }
             Some(RetrainOutcome::SkippedFresh { .. }) => report.skipped_fresh.push(t.clone()),
@@ -209,6 +253,7 @@ pub fn retrain(
     }
     report.walk_forward_auc =
         (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64);
+    report.walk_forward_brier_skill = median(skills);
     report.elapsed_secs = t0.elapsed().as_secs_f64();
     Ok(report)
 }
