@@ -219,16 +219,22 @@ pub fn retrain_embed(
     fresh: u32,
     stale: u32,
     elapsed_secs: f64,
-    walk_forward_auc: Option<f64>,
-    walk_forward_brier_skill: Option<f64>,
 ) -> Embed {
-    let e = Embed::new("🔁 Retrain complete", BLUE)
+    Embed::new("🔁 Retrain complete", BLUE)
         .field("Trained", trained.to_string(), true)
         .field("Skipped (fresh)", skipped_fresh.to_string(), true)
         .field("Failed", failed.to_string(), true)
         .field("Fresh models", fresh.to_string(), true)
         .field("Stale models", stale.to_string(), true)
-        .field("Elapsed", rally_text::elapsed(elapsed_secs), true);
+        .field("Elapsed", rally_text::elapsed(elapsed_secs), true)
+}
+
+/// The walk-forward quality of the retrained models, when it was measured.
+fn with_walk_forward(
+    e: Embed,
+    walk_forward_auc: Option<f64>,
+    walk_forward_brier_skill: Option<f64>,
+) -> Embed {
     let e = match walk_forward_auc.filter(|a| a.is_finite()) {
         Some(auc) => e.field("Walk-forward AUC (mean)", format!("{auc:.3}"), true),
         None => e,
@@ -286,13 +292,15 @@ pub fn embeds_for(event: &Event) -> Vec<Embed> {
             walk_forward_brier_skill,
             model_family,
         } => {
-            let e = retrain_embed(
-                *trained,
-                *skipped_fresh,
-                *failed,
-                *fresh,
-                *stale,
-                *elapsed_secs,
+            let e = with_walk_forward(
+                retrain_embed(
+                    *trained,
+                    *skipped_fresh,
+                    *failed,
+                    *fresh,
+                    *stale,
+                    *elapsed_secs,
+                ),
                 *walk_forward_auc,
                 *walk_forward_brier_skill,
             );
