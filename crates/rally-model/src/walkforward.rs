@@ -217,7 +217,23 @@ fn train_rows(
     upto: usize,
     rule: BarrierRule,
 ) -> Result<TrainedWindow, ModelError> {
-    train_rows_in(inp, lo, hi, first, upto, rule).map_err(|e| {
+    train_rows_fit(inp, lo, hi, first, upto, rule, true)
+}
+
+/// [`train_rows`]; with `fit_classic` false the window stops after
+/// classic's skip decision (HMM, barriers, features, labels, row counts)
+/// and fits no regression: `model` is `None` and `info.skipped` says
+/// whether classic would have scored the window.
+fn train_rows_fit(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    first: usize,
+    upto: usize,
+    rule: BarrierRule,
+    fit_classic: bool,
+) -> Result<TrainedWindow, ModelError> {
+    train_rows_in(inp, lo, hi, first, upto, rule, fit_classic).map_err(|e| {
         match (inp.dates.get(lo), inp.dates.get(hi)) {
             (Some(&first), Some(&last)) => ModelError::InWindow {
                 first,
@@ -236,6 +252,7 @@ fn train_rows_in(
     first: usize,
     upto: usize,
     rule: BarrierRule,
+    fit_classic: bool,
 ) -> Result<TrainedWindow, ModelError> {
     let h = FORWARD_HORIZON;
     let first = first.min(lo);
@@ -290,6 +307,17 @@ fn train_rows_in(
     let pos = fit_rows.iter().filter(|&&t| yr(t) == 1.0).count();
     if pos < MIN_CLASS_ROWS || fit_rows.len() - pos < MIN_CLASS_ROWS {
         return skip(info, SKIP_FEW_CLASS, x, labels, hmm);
+    }
+    if !fit_classic {
+        return Ok(TrainedWindow {
+            hmm,
+            model: None,
+            info,
+            first,
+            x,
+            labels,
+            n_train_positive,
+        });
     }
     let xf: Vec<f64> = fit_rows.iter().flat_map(|&t| *xr(t)).collect();
     let yf: Vec<f64> = fit_rows.iter().map(|&t| yr(t)).collect();
@@ -349,6 +377,20 @@ pub fn train_fold_rule(
     rule: BarrierRule,
 ) -> Result<TrainedWindow, ModelError> {
     train_rows(inp, lo, hi, lo, te_hi + 1, rule)
+}
+
+/// [`train_fold_rule`] without classic's regression and calibration: the
+/// fold's HMM, barriers, features and labels, and in `info.skipped`
+/// whether classic scores the fold (`model` is `None`). What model v2
+/// builds on; the regression would be thrown away.
+pub fn fold_rows_rule(
+    inp: &TickerInputs<'_>,
+    lo: usize,
+    hi: usize,
+    te_hi: usize,
+    rule: BarrierRule,
+) -> Result<TrainedWindow, ModelError> {
+    train_rows_fit(inp, lo, hi, lo, te_hi + 1, rule, false)
 }
 
 /// One fold's record (`folds.json`).

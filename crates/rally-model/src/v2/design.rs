@@ -13,7 +13,7 @@ use rally_features::{ExtraFeatures, FORWARD_HORIZON, median_daily_sd};
 use super::{N_V2, V2Row};
 use crate::error::ModelError;
 use crate::walkforward::{
-    BarrierRule, FoldWindow, N_FEATURES, TickerInputs, TrainedWindow, fold_windows, train_fold_rule,
+    BarrierRule, FoldWindow, N_FEATURES, TickerInputs, TrainedWindow, fold_rows_rule, fold_windows,
 };
 
 /// A ticker's classic inputs and its v2 extras, borrowed.
@@ -79,9 +79,10 @@ fn v2_row(inp: &V2Inputs<'_>, w: &TrainedWindow, t: usize, sd_day: f64) -> Optio
 }
 
 /// Build one ticker's share of the fold `window` (from
-/// [`fold_windows`]). Fits the fold's HMM (and classic's regression, to
-/// know whether classic scores the fold); a zero-variance HMM window is an
-/// error for the ticker, as in classic.
+/// [`fold_windows`]). Fits the fold's HMM and takes classic's skip
+/// decision (classic's regression itself is not fitted: v2 does not use
+/// it); a zero-variance HMM window is an error for the ticker, as in
+/// classic.
 pub fn ticker_fold(inp: &V2Inputs<'_>, window: FoldWindow) -> Result<TickerFold, ModelError> {
     ticker_fold_rule(inp, window, BarrierRule::Auto)
 }
@@ -112,7 +113,7 @@ pub fn ticker_fold_window(
             got: inp.extras.len(),
         });
     }
-    let w = train_fold_rule(c, lo, hi, te_hi, rule)?;
+    let w = fold_rows_rule(c, lo, hi, te_hi, rule)?;
     let sd_day = median_daily_sd(&c.frame.rv[lo..=hi]);
     let h = FORWARD_HORIZON;
     let mut fold = TickerFold {
@@ -135,7 +136,9 @@ pub fn ticker_fold_window(
             fold.train_compression.push(c.frame.compression[t]);
         }
     }
-    if w.model.is_some() {
+    // Classic scores the fold unless it skips it (its regression is not
+    // fitted here: v2 does not use it).
+    if w.info.skipped.is_none() {
         for t in te_lo..=te_hi {
             if let Some(x) = v2_row(inp, &w, t, sd_day) {
                 fold.test.push(TestRow {
