@@ -14,9 +14,10 @@ use rally_trade::TradeConfig;
 use serde::Serialize;
 
 use crate::sweep::sweep;
+use rally_model::Family;
 use rally_pipeline::PipelineError;
 use rally_pipeline::data::DataAccess;
-use rally_pipeline::retrain::{RetrainOptions, retrain, retrain_v2};
+use rally_pipeline::retrain::{RetrainOptions, retrain_family};
 use rally_pipeline::scan::{ScanOptions, run_scan};
 use rally_pipeline::state::StateDir;
 
@@ -76,45 +77,27 @@ pub async fn run_bench(
     });
     drop(s);
 
-    let t0 = Instant::now();
-    let r = retrain(
-        state,
-        &data,
-        tickers,
-        &RetrainOptions {
+    // Classic per-ticker models, then the pooled v2 model; the scan below
+    // scores with the classic ones, as this bench always has.
+    for (stage, family) in [
+        ("live-model retrain", Family::Classic),
+        ("live v2 retrain (pooled)", Family::V2),
+    ] {
+        let t0 = Instant::now();
+        let opts = RetrainOptions {
             force: true,
             walk_forward: false,
             now,
-        },
-        &|_, _, _| {},
-    )?;
-    out.push(StageResult {
-        stage: "live-model retrain".into(),
-        tickers: r.trained.len(),
-        bars: 0,
-        wall_secs: t0.elapsed().as_secs_f64(),
-        peak_rss_mib: peak_rss_mib(),
-    });
-
-    let t0 = Instant::now();
-    let r = retrain_v2(
-        state,
-        &data,
-        tickers,
-        &RetrainOptions {
-            force: true,
-            walk_forward: false,
-            now,
-        },
-        &|_, _, _| {},
-    )?;
-    out.push(StageResult {
-        stage: "live v2 retrain (pooled)".into(),
-        tickers: r.trained.len(),
-        bars: 0,
-        wall_secs: t0.elapsed().as_secs_f64(),
-        peak_rss_mib: peak_rss_mib(),
-    });
+        };
+        let r = retrain_family(family, state, &data, tickers, &opts, &|_, _, _| {})?;
+        out.push(StageResult {
+            stage: stage.into(),
+            tickers: r.trained.len(),
+            bars: 0,
+            wall_secs: t0.elapsed().as_secs_f64(),
+            peak_rss_mib: peak_rss_mib(),
+        });
+    }
 
     let store = Store::open(&state.database_url(false)).await?;
     let t0 = Instant::now();
@@ -128,7 +111,7 @@ pub async fn run_bench(
             now,
             backends: Vec::new(),
             backfill: false,
-            model: None,
+            model: Some(Family::Classic),
         },
     )
     .await?;

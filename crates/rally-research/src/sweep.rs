@@ -19,6 +19,12 @@ use crate::analysis::{Prepared, backtest_input, backtest_p, walk_forward_rule};
 use rally_pipeline::PipelineError;
 use rally_pipeline::data::DataAccess;
 
+/// The sleeve portfolio of the non-empty equity series (`None` without one).
+fn sleeves<'a>(series: impl Iterator<Item = &'a [EquityPoint]>) -> Option<Portfolio> {
+    let sleeves: Vec<&[EquityPoint]> = series.filter(|e| !e.is_empty()).collect();
+    (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+}
+
 /// Per-ticker details kept for plots.
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -68,37 +74,27 @@ impl Sweep {
 
     /// The sleeve portfolio of config `k` (None with fewer than one sleeve).
     pub fn portfolio(&self, k: usize) -> Option<Portfolio> {
-        let sleeves: Vec<&[EquityPoint]> = self
-            .assets
-            .iter()
-            .filter_map(|a| a.backtests.get(k)?.as_ref())
-            .map(|b| b.equity.as_slice())
-            .filter(|e| !e.is_empty())
-            .collect();
-        (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+        sleeves(
+            self.assets
+                .iter()
+                .filter_map(|a| a.backtests.get(k)?.as_ref())
+                .map(|b| b.equity.as_slice()),
+        )
     }
 
     /// The buy-and-hold portfolio of the same sleeves over the same bars.
     pub fn buy_hold_portfolio(&self) -> Option<Portfolio> {
-        let sleeves: Vec<&[EquityPoint]> = self
-            .assets
-            .iter()
-            .map(|a| a.buy_hold.as_slice())
-            .filter(|e| !e.is_empty())
-            .collect();
-        (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+        sleeves(self.assets.iter().map(|a| a.buy_hold.as_slice()))
     }
 
     /// The "every compressed bar" portfolio of config `k`.
     pub fn every_compressed_portfolio(&self, k: usize) -> Option<Portfolio> {
-        let sleeves: Vec<&[EquityPoint]> = self
-            .assets
-            .iter()
-            .filter_map(|a| a.every_compressed.get(k)?.as_ref())
-            .map(|b| b.equity.as_slice())
-            .filter(|e| !e.is_empty())
-            .collect();
-        (!sleeves.is_empty()).then(|| portfolio(&sleeves, DEFAULT_CAPITAL))
+        sleeves(
+            self.assets
+                .iter()
+                .filter_map(|a| a.every_compressed.get(k)?.as_ref())
+                .map(|b| b.equity.as_slice()),
+        )
     }
 
     /// Bars processed.
