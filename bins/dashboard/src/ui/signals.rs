@@ -131,10 +131,12 @@ pub(super) fn draw_signals_compact(frame: &mut Frame, area: Rect, s: &Snapshot) 
             price(x.price),
         ])
     });
-    let pw = p_width(s.signals.iter().any(|x| x.setup_top_pct.is_some()), 8);
-    let table = Table::new(rows, lengths([7, pw, 6, 9]))
-        .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
-        .block(block(title));
+    let table = Table::new(
+        rows,
+        compact_widths(s.signals.iter().any(|x| x.setup_top_pct.is_some())),
+    )
+    .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
+    .block(block(title));
     frame.render_widget(table, area);
 }
 
@@ -154,11 +156,23 @@ pub(super) fn draw_watchlist_compact(frame: &mut Frame, area: Rect, s: &Snapshot
         return;
     }
     let rows = wl.iter().map(watch_row);
-    let pw = p_width(wl.iter().any(|w| w.setup_top_pct.is_some()), 8);
-    let table = Table::new(rows, lengths([7, pw, 6, 9]))
-        .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
-        .block(block(title));
+    let table = Table::new(
+        rows,
+        compact_widths(wl.iter().any(|w| w.setup_top_pct.is_some())),
+    )
+    .header(Row::new(["Ticker", "P(rally)", "Compr.", "Price"]).style(accent_bold()))
+    .block(block(title));
     frame.render_widget(table, area);
+}
+
+/// Columns of the narrow side tables: a ranked P (model v2) takes the
+/// price's room, so the rank is never cut.
+fn compact_widths(ranked: bool) -> Vec<Constraint> {
+    if ranked {
+        lengths([7, 18, 6]).to_vec()
+    } else {
+        lengths([7, 8, 6, 9]).to_vec()
+    }
 }
 
 /// Width of a P column: room for `0.340 · bottom 48%` when any row is
