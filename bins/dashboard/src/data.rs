@@ -47,6 +47,8 @@ pub struct Market {
     pub breadth: Vec<(String, String)>,
     /// Watchlist of the last scan, if the scanner recorded one.
     pub watchlist: Vec<WatchItem>,
+    /// The system against buy-and-hold of the same tickers, if recorded.
+    pub benchmark: Option<rally_pipeline::scan::LiveBenchmark>,
 }
 
 /// One watchlist entry (near-signals of the last scan).
@@ -337,6 +339,7 @@ pub fn market_of(s: &ScanSummary) -> Market {
                 price: Some(w.close),
             })
             .collect(),
+        benchmark: s.benchmark.clone(),
     }
 }
 
@@ -550,6 +553,12 @@ mod tests {
                 vix_label: Some("elevated".into()),
             },
             watchlist: Vec::new(),
+            benchmark: Some(rally_pipeline::scan::LiveBenchmark {
+                since: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default(),
+                system_return: 0.002,
+                buy_hold_return: 0.034,
+                tickers: 26,
+            }),
         };
         let json = serde_json::to_string(&written).unwrap_or_default();
         assert_eq!(parse_market(&json), market_of(&written));

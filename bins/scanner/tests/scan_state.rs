@@ -299,3 +299,62 @@ fn killed_at_random_moments() {
     }
     assert!(finished < 8, "no run was actually interrupted");
 }
+
+/// Never a strategy figure without the benchmark: the scan states what
+/// buy-and-hold of the same tickers did since the first recorded equity,
+/// computed here on its own from the same synthetic market.
+#[test]
+fn the_scan_states_buy_and_hold_of_the_same_tickers() {
+    use rally_data::{Source, SyntheticSource};
+    let dir = prepared_copy();
+    let doc = json_of(&run_ok(scan_cmd(dir.path())));
+    let b = &doc["benchmark"];
+    let since: chrono::NaiveDate = b["since"].as_str().unwrap().parse().unwrap();
+    let as_of: chrono::NaiveDate = doc["as_of"].as_str().unwrap().parse().unwrap();
+    assert!(since < as_of, "{since} {as_of}");
+    let src = SyntheticSource::new(common::SEED);
+    let scanned: Vec<String> = doc["ranking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ticker"].as_str().unwrap().to_owned())
+        .collect();
+    let rets: Vec<f64> = scanned
+        .iter()
+        .map(|t| {
+            let s = src.load(t).unwrap().series;
+            let i = s.dates.partition_point(|d| *d < since);
+            let j = s.dates.partition_point(|d| *d <= as_of) - 1;
+            s.close[j] / s.close[i] - 1.0
+        })
+        .collect();
+    let want = rets.iter().sum::<f64>() / rets.len() as f64;
+    assert_eq!(b["tickers"].as_u64(), Some(rets.len() as u64));
+    assert!(
+        (b["buy_hold_return"].as_f64().unwrap() - want).abs() < 1e-12,
+        "{b} vs {want}"
+    );
+    // The system over the same dates: equity now against the first
+    // recorded equity (the store's own export).
+    let csv = std::fs::read_to_string(dir.path().join("models/equity_history.csv")).unwrap();
+    let first = csv.lines().nth(1).unwrap();
+    assert!(first.starts_with(&since.to_string()), "{first}");
+    let e0: f64 = first.split(',').nth(1).unwrap().parse().unwrap();
+    let eq = doc["equity"]["equity"].as_f64().unwrap();
+    assert!(
+        (b["system_return"].as_f64().unwrap() - (eq / e0 - 1.0)).abs() < 1e-12,
+        "{b}"
+    );
+    // The text report says it too.
+    let mut c = scanner(dir.path());
+    c.arg("--tickers").args(common::TICKERS).args([
+        "--source",
+        common::SOURCE,
+        "--no-alerts",
+        "--positions",
+        "--now",
+        common::NOW,
+    ]);
+    let text = String::from_utf8(run_ok(c).stdout).unwrap();
+    assert!(text.contains(&format!("Since {since}: system")), "{text}");
+}

@@ -337,6 +337,16 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
                 e.n_open
             );
         }
+        if let Some(b) = &r.benchmark {
+            let _ = writeln!(
+                out,
+                "Since {}: system {}, buy & hold of the same {} (equal weight, no costs) {}",
+                b.since,
+                spct(Some(b.system_return)),
+                rally_text::count(b.tickers, "ticker"),
+                spct(Some(b.buy_hold_return))
+            );
+        }
     }
     let problems: Vec<String> = r
         .missing_models

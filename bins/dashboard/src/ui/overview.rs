@@ -130,6 +130,18 @@ pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
             Span::styled(signed_percent(ch), Style::default().fg(signed_color(ch))),
         ));
     }
+    if let Some(b) = &s.market.benchmark {
+        // Never a strategy figure without what holding the same tickers did.
+        lines.push(kv(
+            "vs buy & hold",
+            Span::raw(format!(
+                "system {} · B&H {} since {}",
+                signed_percent(b.system_return),
+                signed_percent(b.buy_hold_return),
+                b.since
+            )),
+        ));
+    }
     lines.push(live_line(s));
     Text::from(lines)
 }

@@ -230,7 +230,15 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
         }
     }
     let colour = if change >= 0.0 { GREEN } else { RED };
-    Ok(Embed::new("💼 System equity (last 30 days)", colour)
+    // What holding the scanned tickers did over the system's whole record.
+    let benchmark = ctx
+        .store
+        .last_scan_run()
+        .await?
+        .and_then(|r| r.summary_json)
+        .and_then(|j| rally_pipeline::scan::ScanSummary::from_json(&j).ok())
+        .and_then(|s| s.benchmark);
+    let e = Embed::new("💼 System equity (last 30 days)", colour)
         .description(format!(
             "```\n{}\n```{} → {} ({} snapshot{})",
             sparkline(&values),
@@ -248,5 +256,18 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
         .field("Max drawdown", percent(max_dd, 2), true)
         .field("Cash", money(last.cash), true)
         .field("Exposure", money(last.exposure), true)
-        .field("Open positions", last.n_open.to_string(), true))
+        .field("Open positions", last.n_open.to_string(), true);
+    Ok(match benchmark {
+        Some(b) => e.field(
+            format!("Since {}", b.since),
+            format!(
+                "system {} · buy & hold of the same {} tickers {}",
+                signed_percent(b.system_return),
+                b.tickers,
+                signed_percent(b.buy_hold_return)
+            ),
+            false,
+        ),
+        None => e,
+    })
 }

@@ -178,6 +178,9 @@ pub struct ScanReport {
     pub positions: Vec<PositionOut>,
     pub closed: Vec<ClosedOut>,
     pub equity: Option<EquitySnapshot>,
+    /// The system against buy-and-hold of the same tickers since its first
+    /// recorded equity.
+    pub benchmark: Option<LiveBenchmark>,
     pub missing_models: Vec<String>,
     pub corrupt_models: Vec<Problem>,
     pub data_errors: Vec<Problem>,
@@ -238,6 +241,22 @@ pub struct ScanSummary {
     pub vix_label: Option<String>,
     pub breadth: Breadth,
     pub watchlist: Vec<RankRow>,
+    /// Absent in summaries stored before it existed (and on a first scan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<LiveBenchmark>,
+}
+
+/// The live system beside buy-and-hold of the tickers it scanned, over the
+/// same dates: equal weight, from each ticker's first close on or after
+/// `since` (the first recorded equity) to its last close, no costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveBenchmark {
+    pub since: NaiveDate,
+    /// System equity now / equity on `since` − 1.
+    pub system_return: f64,
+    pub buy_hold_return: f64,
+    /// Tickers in the buy-and-hold basket.
+    pub tickers: usize,
 }
 
 impl ScanSummary {
@@ -324,6 +343,12 @@ async fn scan_once(
         .map(|r| (r.ticker.clone(), r))
         .collect();
     let realised_before: f64 = store.closed_trades(None).await?.iter().map(|r| r.pnl).sum();
+    // The live benchmark starts at the first recorded equity.
+    let first_equity = store
+        .equity_history(None)
+        .await?
+        .first()
+        .map(|e| (e.date, e.equity));
     let names: Vec<String> = models.iter().map(|(t, _)| t.clone()).collect();
     let vix = data.vix()?;
     let loaded: Vec<Result<Series, PipelineError>> = data
@@ -347,7 +372,10 @@ async fn scan_once(
         pool.as_ref(),
         loaded,
         &vix,
-        &stored,
+        &score::Stored {
+            positions: &stored,
+            since: first_equity.map(|e| e.0),
+        },
         opts.now,
         &mut report,
     );
@@ -358,6 +386,7 @@ async fn scan_once(
         stored: &stored,
         vix: &vix,
         realised_before,
+        first_equity,
         n_tickers: tickers.len(),
         opts,
     };

@@ -17,8 +17,8 @@ use rally_trade::{BarInput, Book, Event as TradeEvent, TradeState, step};
 
 use super::score::{Scored, breadth};
 use super::{
-    ClosedOut, FRESH_DATA_DAYS, PositionOut, Problem, RankRow, SYSTEM_CAPITAL, ScanOptions,
-    ScanReport, ScanStatus, ScanSummary,
+    ClosedOut, FRESH_DATA_DAYS, LiveBenchmark, PositionOut, Problem, RankRow, SYSTEM_CAPITAL,
+    ScanOptions, ScanReport, ScanStatus, ScanSummary,
 };
 use crate::error::PipelineError;
 
@@ -33,6 +33,8 @@ pub(super) struct PlanInputs<'a> {
     pub(super) vix: &'a Series,
     /// Realised P&L of the journal before this scan.
     pub(super) realised_before: f64,
+    /// Date and equity of the first recorded equity snapshot.
+    pub(super) first_equity: Option<(NaiveDate, f64)>,
     /// Tickers of the scan (each trades a sleeve of `SYSTEM_CAPITAL / n`).
     pub(super) n_tickers: usize,
     pub(super) opts: &'a ScanOptions,
@@ -51,6 +53,29 @@ pub(super) struct Plan {
 }
 
 /// Plans the scan and fills `report`; `None` when no ticker could be scored.
+/// Buy-and-hold of the scanned tickers since the first recorded equity,
+/// beside the system over the same dates (`None` with no ticker priced on
+/// both ends, or a first equity that is not positive).
+fn live_benchmark(
+    scored: &[Scored],
+    since: NaiveDate,
+    equity_then: f64,
+    equity_now: f64,
+) -> Option<LiveBenchmark> {
+    let rets: Vec<f64> = scored
+        .iter()
+        .filter_map(|s| Some(s.last()?.close / s.since_close?))
+        .filter(|r| r.is_finite())
+        .map(|r| r - 1.0)
+        .collect();
+    (!rets.is_empty() && equity_then > 0.0).then(|| LiveBenchmark {
+        since,
+        system_return: equity_now / equity_then - 1.0,
+        buy_hold_return: rets.iter().sum::<f64>() / rets.len() as f64,
+        tickers: rets.len(),
+    })
+}
+
 pub(super) fn plan(
     inputs: PlanInputs<'_>,
     report: &mut ScanReport,
@@ -62,6 +87,7 @@ pub(super) fn plan(
         stored,
         vix,
         realised_before,
+        first_equity,
         n_tickers,
         opts,
     } = inputs;
@@ -236,11 +262,13 @@ pub(super) fn plan(
     report.positions = positions.values().map(position_out).collect();
     report.closed = closed_rows.iter().map(ClosedOut::from).collect();
     report.equity = Some(snapshot.clone());
+    report.benchmark = first_equity.and_then(|(since, e0)| live_benchmark(&ok, since, e0, equity));
     let summary = ScanSummary {
         vix: report.breadth.vix,
         vix_label: report.breadth.vix_label.clone(),
         breadth: report.breadth.clone(),
         watchlist: report.watchlist.clone(),
+        benchmark: report.benchmark.clone(),
     };
     let status = if report.data_errors.is_empty() && report.corrupt_models.is_empty() {
         ScanStatus::Ok

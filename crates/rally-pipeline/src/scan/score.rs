@@ -30,6 +30,8 @@ pub(super) struct Scored {
     pub(super) sma200: Vec<f64>,
     /// Why the newest bar has no P, when it has none.
     unscored: Option<String>,
+    /// Close of the first bar on or after the live benchmark's start.
+    pub(super) since_close: Option<f64>,
     /// Model v2: the ticker is outside the pool and its part was fitted
     /// from its own data at scan time.
     fitted_now: bool,
@@ -126,7 +128,15 @@ fn score_ticker(
         sma200: frame.sma200[start..].to_vec(),
         unscored,
         fitted_now,
+        since_close: None,
     })
+}
+
+/// What the store holds that scoring needs: the open positions (their
+/// last updates set how many bars to keep) and the live benchmark's start.
+pub(super) struct Stored<'a> {
+    pub(super) positions: &'a BTreeMap<String, PositionRow>,
+    pub(super) since: Option<NaiveDate>,
 }
 
 /// Scores every ticker with data; a ticker that cannot be scored is listed
@@ -136,7 +146,7 @@ pub(super) fn score_all(
     pool: Option<&V2Pool>,
     loaded: Vec<Result<Series, PipelineError>>,
     vix: &Series,
-    stored: &BTreeMap<String, PositionRow>,
+    stored: &Stored<'_>,
     now: DateTime<Utc>,
     report: &mut ScanReport,
 ) -> Vec<Scored> {
@@ -151,7 +161,20 @@ pub(super) fn score_all(
                     bars: s.len(),
                 });
             }
-            score_ticker(m, pool, &s, vix, stored.get(t).map(|r| r.last_date), now)
+            let mut scored = score_ticker(
+                m,
+                pool,
+                &s,
+                vix,
+                stored.positions.get(t).map(|r| r.last_date),
+                now,
+            )?;
+            scored.since_close = stored
+                .since
+                .map(|d| s.dates.partition_point(|x| *x < d))
+                .and_then(|i| s.close.get(i).copied())
+                .filter(|c| c.is_finite() && *c > 0.0);
+            Ok(scored)
         })
         .collect();
     let mut ok = Vec::new();
