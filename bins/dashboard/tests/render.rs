@@ -111,6 +111,11 @@ fn overview_tab() {
         line_with(&screen, "VIX").contains("12.90 (calm)"),
         "{screen}"
     );
+    // Never the system's figure without what holding the same tickers did.
+    assert!(
+        line_with(&screen, "System vs B&H").contains("+1.03% vs +4.17% since 2024-05-01"),
+        "{screen}"
+    );
     assert!(
         line_with(&screen, "above SMA50").contains("64%"),
         "{screen}"

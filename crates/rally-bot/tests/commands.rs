@@ -1115,6 +1115,24 @@ async fn portfolio_embed_has_sparkline_change_and_drawdown() {
     assert_eq!(field(&e, "Open positions"), "1");
     assert_eq!(commands::sparkline(&[1.0, 2.0, 3.0]), "▁▅█");
     assert_eq!(commands::sparkline(&[5.0, 5.0]), "▄▄");
+    assert!(
+        !e.fields.iter().any(|x| x.name.starts_with("Since")),
+        "no benchmark recorded, none shown"
+    );
+
+    // A scan that recorded the benchmark: /portfolio shows it beside the
+    // system's own figures.
+    let mut c = scan("2024-05-11", 104_000.0);
+    c.summary_json = Some(
+        r#"{"breadth":{"above_sma200":null,"above_sma50":null,"golden_crosses":[],"n":0,"vix":null,"vix_label":null},"benchmark":{"buy_hold_return":0.114,"since":"2024-04-01","system_return":0.04,"tickers":14},"vix":null,"vix_label":null,"watchlist":[]}"#
+            .into(),
+    );
+    commit_on_base(f.store(), c).await;
+    let e = commands::portfolio(&f.ctx, "u1").await.unwrap();
+    assert_eq!(
+        field(&e, "Since 2024-04-01"),
+        "system +4.00% · buy & hold of the same 14 tickers +11.40%"
+    );
 }
 
 #[tokio::test]

@@ -131,11 +131,12 @@ pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
         ));
     }
     if let Some(b) = &s.market.benchmark {
-        // Never a strategy figure without what holding the same tickers did.
+        // Never a strategy figure without what holding the same tickers did:
+        // the system's return, then buy-and-hold's.
         lines.push(kv(
-            "vs buy & hold",
+            "System vs B&H",
             Span::raw(format!(
-                "system {} · B&H {} since {}",
+                "{} vs {} since {}",
                 signed_percent(b.system_return),
                 signed_percent(b.buy_hold_return),
                 b.since
