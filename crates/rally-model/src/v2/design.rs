@@ -166,55 +166,8 @@ pub fn ticker_folds(inp: &V2Inputs<'_>) -> Result<Vec<TickerFold>, ModelError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::v2::test_market::owned;
     use crate::walkforward::walk_forward;
-    use rally_data::{Source, SyntheticSource, align_asof};
-    use rally_features::FeatureFrame;
-
-    struct Owned {
-        s: rally_data::Series,
-        frame: FeatureFrame,
-        obs: Vec<[f64; 2]>,
-        extras: ExtraFeatures,
-    }
-
-    fn owned(ticker: &str) -> Owned {
-        let src = SyntheticSource::with_range(7, 9, rally_data::synthetic::default_end());
-        let s = src.load(ticker).unwrap().series;
-        let vix = src.load_vix().unwrap().series;
-        let v = align_asof(&s.dates, &vix.dates, &vix.close);
-        let frame = FeatureFrame::compute(&s.high, &s.low, &s.close, &s.volume, &v);
-        let obs = rally_hmm::observations(&s.high, &s.low, &s.close);
-        let extras = ExtraFeatures::compute(
-            &s.high,
-            &s.low,
-            &s.close,
-            &frame.log_return,
-            &frame.atr,
-            &frame.rv,
-        );
-        Owned {
-            s,
-            frame,
-            obs,
-            extras,
-        }
-    }
-
-    impl Owned {
-        fn inputs(&self) -> V2Inputs<'_> {
-            V2Inputs {
-                classic: TickerInputs {
-                    dates: &self.s.dates,
-                    high: &self.s.high,
-                    low: &self.s.low,
-                    close: &self.s.close,
-                    frame: &self.frame,
-                    obs: &self.obs,
-                },
-                extras: &self.extras,
-            }
-        }
-    }
 
     #[test]
     fn test_rows_are_classics_out_of_sample_rows() {

@@ -11,6 +11,8 @@
 
 pub mod design;
 pub mod pooled;
+#[cfg(test)]
+pub(crate) mod test_market;
 
 pub use design::{
     TestRow, TickerFold, V2Inputs, ticker_fold, ticker_fold_rule, ticker_fold_window, ticker_folds,
