@@ -557,6 +557,7 @@ mod tests {
                 since: chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap_or_default(),
                 system_return: 0.002,
                 buy_hold_return: 0.034,
+                every_compressed_return: Some(0.011),
                 tickers: 26,
             }),
         };

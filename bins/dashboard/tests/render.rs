@@ -117,6 +117,10 @@ fn overview_tab() {
         "{screen}"
     );
     assert!(
+        line_with(&screen, "Every compr.").contains("-0.52%"),
+        "{screen}"
+    );
+    assert!(
         line_with(&screen, "above SMA50").contains("64%"),
         "{screen}"
     );

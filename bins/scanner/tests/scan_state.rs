@@ -334,6 +334,12 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
         (b["buy_hold_return"].as_f64().unwrap() - want).abs() < 1e-12,
         "{b} vs {want}"
     );
+    // The exposure-matched benchmark is there too (its machine is tested in
+    // rally-pipeline's scan::benchmark and rally-trade).
+    assert!(
+        b["every_compressed_return"].as_f64().unwrap().is_finite(),
+        "{b}"
+    );
     // The system over the same dates: equity now against the first
     // recorded equity (the store's own export).
     let csv = std::fs::read_to_string(dir.path().join("models/equity_history.csv")).unwrap();

@@ -1124,14 +1124,14 @@ async fn portfolio_embed_has_sparkline_change_and_drawdown() {
     // system's own figures.
     let mut c = scan("2024-05-11", 104_000.0);
     c.summary_json = Some(
-        r#"{"breadth":{"above_sma200":null,"above_sma50":null,"golden_crosses":[],"n":0,"vix":null,"vix_label":null},"benchmark":{"buy_hold_return":0.114,"since":"2024-04-01","system_return":0.04,"tickers":14},"vix":null,"vix_label":null,"watchlist":[]}"#
+        r#"{"breadth":{"above_sma200":null,"above_sma50":null,"golden_crosses":[],"n":0,"vix":null,"vix_label":null},"benchmark":{"buy_hold_return":0.114,"every_compressed_return":0.021,"since":"2024-04-01","system_return":0.04,"tickers":14},"vix":null,"vix_label":null,"watchlist":[]}"#
             .into(),
     );
     commit_on_base(f.store(), c).await;
     let e = commands::portfolio(&f.ctx, "u1").await.unwrap();
     assert_eq!(
         field(&e, "Since 2024-04-01"),
-        "system +4.00% · buy & hold of the same 14 tickers +11.40%"
+        "system +4.00% · buy & hold of the same 14 tickers +11.40% · every compressed bar +2.10%"
     );
 }
 

@@ -340,11 +340,12 @@ pub fn scan_text(r: &ScanReport, with_positions: bool) -> String {
         if let Some(b) = &r.benchmark {
             let _ = writeln!(
                 out,
-                "Since {}: system {}, buy & hold of the same {} (equal weight, no costs) {}",
+                "Since {}: system {}, buy & hold of the same {} (equal weight, no costs) {}, every compressed bar (same exits and sizing) {}",
                 b.since,
                 spct(Some(b.system_return)),
                 rally_text::count(b.tickers, "ticker"),
-                spct(Some(b.buy_hold_return))
+                spct(Some(b.buy_hold_return)),
+                spct(b.every_compressed_return)
             );
         }
     }

@@ -131,8 +131,8 @@ pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
         ));
     }
     if let Some(b) = &s.market.benchmark {
-        // Never a strategy figure without what holding the same tickers did:
-        // the system's return, then buy-and-hold's.
+        // Never a strategy figure without what holding the same tickers
+        // did, and what entering every compressed bar did.
         lines.push(kv(
             "System vs B&H",
             Span::raw(format!(
@@ -142,6 +142,15 @@ pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
                 b.since
             )),
         ));
+        if let Some(every) = b.every_compressed_return {
+            lines.push(kv(
+                "Every compr.",
+                Span::raw(format!(
+                    "{} (same exits, no P filter)",
+                    signed_percent(every)
+                )),
+            ));
+        }
     }
     lines.push(live_line(s));
     Text::from(lines)

@@ -261,10 +261,12 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
         Some(b) => e.field(
             format!("Since {}", b.since),
             format!(
-                "system {} · buy & hold of the same {} tickers {}",
+                "system {} · buy & hold of the same {} tickers {} · every compressed bar {}",
                 signed_percent(b.system_return),
                 b.tickers,
-                signed_percent(b.buy_hold_return)
+                signed_percent(b.buy_hold_return),
+                b.every_compressed_return
+                    .map_or_else(|| "n/a".to_owned(), signed_percent)
             ),
             false,
         ),

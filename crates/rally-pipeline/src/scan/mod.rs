@@ -16,6 +16,7 @@
 //! the commit left nothing behind and is simply redone; a run that lost a
 //! race to a concurrent scan computes again from the new state.
 
+mod benchmark;
 mod commit;
 mod models;
 mod plan;
@@ -255,6 +256,11 @@ pub struct LiveBenchmark {
     /// System equity now / equity on `since` − 1.
     pub system_return: f64,
     pub buy_hold_return: f64,
+    /// Every bar where the scan's config could enter, entered, under its
+    /// exits and sizing (the machine without the P filter); `None` when no
+    /// ticker had usable features.
+    #[serde(default)]
+    pub every_compressed_return: Option<f64>,
     /// Tickers in the buy-and-hold basket.
     pub tickers: usize,
 }
@@ -372,9 +378,10 @@ async fn scan_once(
         pool.as_ref(),
         loaded,
         &vix,
-        &score::Stored {
+        &score::ScoreContext {
             positions: &stored,
             since: first_equity.map(|e| e.0),
+            config: &opts.config,
         },
         opts.now,
         &mut report,

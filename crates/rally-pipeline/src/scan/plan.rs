@@ -15,10 +15,11 @@ use rally_trade::EntrySignal;
 use rally_trade::machine::P_TOLERANCE;
 use rally_trade::{BarInput, Book, Event as TradeEvent, TradeState, step};
 
+use super::benchmark::live_benchmark;
 use super::score::{Scored, breadth};
 use super::{
-    ClosedOut, FRESH_DATA_DAYS, LiveBenchmark, PositionOut, Problem, RankRow, SYSTEM_CAPITAL,
-    ScanOptions, ScanReport, ScanStatus, ScanSummary,
+    ClosedOut, FRESH_DATA_DAYS, PositionOut, Problem, RankRow, SYSTEM_CAPITAL, ScanOptions,
+    ScanReport, ScanStatus, ScanSummary,
 };
 use crate::error::PipelineError;
 
@@ -53,29 +54,6 @@ pub(super) struct Plan {
 }
 
 /// Plans the scan and fills `report`; `None` when no ticker could be scored.
-/// Buy-and-hold of the scanned tickers since the first recorded equity,
-/// beside the system over the same dates (`None` with no ticker priced on
-/// both ends, or a first equity that is not positive).
-fn live_benchmark(
-    scored: &[Scored],
-    since: NaiveDate,
-    equity_then: f64,
-    equity_now: f64,
-) -> Option<LiveBenchmark> {
-    let rets: Vec<f64> = scored
-        .iter()
-        .filter_map(|s| Some(s.last()?.close / s.since_close?))
-        .filter(|r| r.is_finite())
-        .map(|r| r - 1.0)
-        .collect();
-    (!rets.is_empty() && equity_then > 0.0).then(|| LiveBenchmark {
-        since,
-        system_return: equity_now / equity_then - 1.0,
-        buy_hold_return: rets.iter().sum::<f64>() / rets.len() as f64,
-        tickers: rets.len(),
-    })
-}
-
 pub(super) fn plan(
     inputs: PlanInputs<'_>,
     report: &mut ScanReport,

@@ -9,9 +9,10 @@ use rally_model::live_v2::{V2Pool, fit_part};
 use rally_model::v2::V2Inputs;
 use rally_model::walkforward::TickerInputs;
 use rally_store::PositionRow;
-use rally_trade::BarInput;
+use rally_trade::{BarInput, TradeConfig};
 use rayon::prelude::*;
 
+use super::benchmark::{Sleeve, sleeve};
 use super::models::TickerModel;
 use super::{Breadth, Problem, ScanReport, vix_label};
 use crate::error::PipelineError;
@@ -30,8 +31,8 @@ pub(super) struct Scored {
     pub(super) sma200: Vec<f64>,
     /// Why the newest bar has no P, when it has none.
     unscored: Option<String>,
-    /// Close of the first bar on or after the live benchmark's start.
-    pub(super) since_close: Option<f64>,
+    /// This ticker's share of the live benchmarks.
+    pub(super) sleeve: Option<Sleeve>,
     /// Model v2: the ticker is outside the pool and its part was fitted
     /// from its own data at scan time.
     fitted_now: bool,
@@ -128,15 +129,17 @@ fn score_ticker(
         sma200: frame.sma200[start..].to_vec(),
         unscored,
         fitted_now,
-        since_close: None,
+        sleeve: None,
     })
 }
 
-/// What the store holds that scoring needs: the open positions (their
-/// last updates set how many bars to keep) and the live benchmark's start.
-pub(super) struct Stored<'a> {
+/// What scoring needs besides the bars: the open positions (their last
+/// updates set how many bars to keep), the live benchmarks' start (the
+/// first recorded equity) and the scan's config (their exits and sizing).
+pub(super) struct ScoreContext<'a> {
     pub(super) positions: &'a BTreeMap<String, PositionRow>,
     pub(super) since: Option<NaiveDate>,
+    pub(super) config: &'a TradeConfig,
 }
 
 /// Scores every ticker with data; a ticker that cannot be scored is listed
@@ -146,7 +149,7 @@ pub(super) fn score_all(
     pool: Option<&V2Pool>,
     loaded: Vec<Result<Series, PipelineError>>,
     vix: &Series,
-    stored: &Stored<'_>,
+    ctx: &ScoreContext<'_>,
     now: DateTime<Utc>,
     report: &mut ScanReport,
 ) -> Vec<Scored> {
@@ -166,14 +169,10 @@ pub(super) fn score_all(
                 pool,
                 &s,
                 vix,
-                stored.positions.get(t).map(|r| r.last_date),
+                ctx.positions.get(t).map(|r| r.last_date),
                 now,
             )?;
-            scored.since_close = stored
-                .since
-                .map(|d| s.dates.partition_point(|x| *x < d))
-                .and_then(|i| s.close.get(i).copied())
-                .filter(|c| c.is_finite() && *c > 0.0);
+            scored.sleeve = ctx.since.and_then(|d| sleeve(&s, vix, d, ctx.config));
             Ok(scored)
         })
         .collect();

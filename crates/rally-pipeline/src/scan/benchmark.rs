@@ -1,0 +1,131 @@
+//! The live system beside its two benchmarks over the same dates (issue
+//! #26), from the first recorded equity: buy-and-hold of the scanned
+//! tickers, and every compressed bar entered under the scan's exits and
+//! sizing (the machine without the P filter). Equal weight, like the
+//! system's sleeves. Pure.
+
+use chrono::NaiveDate;
+use rally_data::Series;
+use rally_trade::{BacktestInput, DEFAULT_CAPITAL, TradeConfig, every_compressed};
+
+use super::LiveBenchmark;
+use super::score::Scored;
+
+/// One ticker's share of the benchmarks since `since`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Sleeve {
+    pub(super) buy_hold_return: f64,
+    /// `None` when the ticker has no bar with usable features since then.
+    pub(super) every_compressed_return: Option<f64>,
+}
+
+/// The sleeve of `series` from its first bar on or after `since`.
+pub(super) fn sleeve(
+    series: &Series,
+    vix: &Series,
+    since: NaiveDate,
+    cfg: &TradeConfig,
+) -> Option<Sleeve> {
+    let n = series.len();
+    let from = series.dates.partition_point(|d| *d < since);
+    let (c0, c1) = (*series.close.get(from)?, *series.close.last()?);
+    let buy_hold_return = c1 / c0 - 1.0;
+    if !buy_hold_return.is_finite() {
+        return None;
+    }
+    // Features from `from` on (trailing windows: exact there).
+    let v = rally_data::align_asof(&series.dates, &vix.dates, &vix.close);
+    let frame = rally_features::FeatureFrame::compute_from(
+        &series.high,
+        &series.low,
+        &series.close,
+        &series.volume,
+        &v,
+        from,
+    );
+    // Any finite P lets `every_compressed` enter: its threshold is -inf.
+    let p: Vec<f64> = (0..n)
+        .map(|t| {
+            if t >= from && frame.compression[t].is_finite() {
+                0.5
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
+    let input = BacktestInput {
+        dates: &series.dates,
+        open: &series.open,
+        high: &series.high,
+        low: &series.low,
+        close: &series.close,
+        atr: &frame.atr,
+        rv: &frame.rv,
+        rv_pctile: frame.rv_pctile(),
+        compression: &frame.compression,
+        p: &p,
+    };
+    let every_compressed_return = every_compressed(&input, cfg, DEFAULT_CAPITAL)
+        .ok()
+        .flatten()
+        .and_then(|b| b.equity.last().map(|e| e.equity / b.capital - 1.0))
+        .filter(|r| r.is_finite());
+    Some(Sleeve {
+        buy_hold_return,
+        every_compressed_return,
+    })
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
+    let v: Vec<f64> = xs.collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// The system since `since` (equity then and now) beside the scanned
+/// tickers' benchmarks; `None` with no priced ticker or a first equity
+/// that is not positive.
+pub(super) fn live_benchmark(
+    scored: &[Scored],
+    since: NaiveDate,
+    equity_then: f64,
+    equity_now: f64,
+) -> Option<LiveBenchmark> {
+    let sleeves: Vec<Sleeve> = scored.iter().filter_map(|s| s.sleeve).collect();
+    let buy_hold_return = mean(sleeves.iter().map(|s| s.buy_hold_return))?;
+    (equity_then > 0.0).then(|| LiveBenchmark {
+        since,
+        system_return: equity_now / equity_then - 1.0,
+        buy_hold_return,
+        every_compressed_return: mean(sleeves.iter().filter_map(|s| s.every_compressed_return)),
+        tickers: sleeves.len(),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rally_data::{Source, SyntheticSource};
+
+    #[test]
+    fn a_sleeve_holds_from_since_and_enters_every_compressed_bar() {
+        let src = SyntheticSource::new(42);
+        let s = src.load("SPY").unwrap().series;
+        let vix = src.load_vix().unwrap().series;
+        let n = s.len();
+        let since = s.dates[n - 250];
+        let cfg = TradeConfig::baseline();
+        let got = sleeve(&s, &vix, since, &cfg).unwrap();
+        assert_eq!(got.buy_hold_return, s.close[n - 1] / s.close[n - 250] - 1.0);
+        let every = got.every_compressed_return.unwrap();
+        assert!(every != 0.0, "a year of compressed bars trades");
+        // A compression no bar reaches: never in the market, flat equity.
+        let mut never = cfg.clone();
+        never.comp_threshold = 2.0;
+        let flat = sleeve(&s, &vix, since, &never).unwrap();
+        assert_eq!(flat.every_compressed_return, Some(0.0));
+        // A start after the last bar has nothing to hold.
+        let late = s.dates[n - 1].succ_opt().unwrap();
+        assert_eq!(sleeve(&s, &vix, late, &cfg), None);
+    }
+}
