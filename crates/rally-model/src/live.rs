@@ -6,13 +6,13 @@
 //! written atomically; another version or a damaged file is a typed error,
 //! never a half-read model.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::years_before;
 use serde::{Deserialize, Serialize};
 
+use crate::artefact;
 use crate::error::ModelError;
 use crate::metrics::ClassMetrics;
 use crate::walkforward::{
@@ -21,7 +21,6 @@ use crate::walkforward::{
 
 /// Bump when the artefact layout changes.
 pub const MODEL_VERSION: u32 = 1;
-const MAGIC: &[u8; 8] = b"RALLYMDL";
 
 /// A saved model and its provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,69 +156,24 @@ impl LiveModel {
     }
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        let mut out = Vec::with_capacity(4096);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&MODEL_VERSION.to_le_bytes());
-        rmp_serde::encode::write_named(&mut out, self).map_err(|e| e.to_string())?;
-        Ok(out)
+        artefact::encode(MODEL_VERSION, self)
     }
 
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<LiveModel, ArtefactError> {
-        let corrupt = |detail: String| ArtefactError::Corrupt {
-            path: path.to_owned(),
-            detail,
-        };
-        if bytes.len() < 12 || &bytes[..8] != MAGIC {
-            return Err(corrupt("not a rally model file".into()));
-        }
-        let mut v = [0u8; 4];
-        v.copy_from_slice(&bytes[8..12]);
-        let found = u32::from_le_bytes(v);
-        if found != MODEL_VERSION {
-            return Err(ArtefactError::Version {
-                path: path.to_owned(),
-                found,
-                expected: MODEL_VERSION,
-            });
-        }
-        let m: LiveModel =
-            rmp_serde::from_slice(&bytes[12..]).map_err(|e| corrupt(e.to_string()))?;
+        let m: LiveModel = artefact::decode(path, bytes, MODEL_VERSION)?;
         if m.scoring.weights.len() != N_FEATURES || m.scoring.mean.len() != N_FEATURES {
-            return Err(corrupt("wrong number of features".into()));
+            return Err(artefact::corrupt(path, "wrong number of features"));
         }
         Ok(m)
     }
 
     /// Write atomically (temp file in the same directory, then rename).
     pub fn save(&self, path: &Path) -> Result<(), ArtefactError> {
-        let io = |source| ArtefactError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let bytes = self.to_bytes().map_err(|detail| ArtefactError::Corrupt {
-            path: path.to_owned(),
-            detail,
-        })?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        std::fs::rename(&tmp, path).map_err(io)
+        let bytes = self.to_bytes().map_err(|d| artefact::corrupt(path, &d))?;
+        artefact::write_atomic(path, &bytes)
     }
 
     pub fn load(path: &Path) -> Result<LiveModel, ArtefactError> {
-        let bytes = std::fs::read(path).map_err(|source| ArtefactError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        LiveModel::from_bytes(path, &bytes)
+        LiveModel::from_bytes(path, &artefact::read(path)?)
     }
 }
