@@ -8,6 +8,7 @@ use rally_features::{ExtraFeatures, FeatureFrame};
 use rally_model::walkforward::{
     BarrierRule, TickerInputs, WalkForward, assemble, fold_windows, run_fold,
 };
+use rally_trade::BacktestInput;
 use rayon::prelude::*;
 
 use crate::error::PipelineError;
@@ -82,4 +83,24 @@ pub fn walk_forward_rule(
         .map(|&(year, (lo, hi), (te_lo, te_hi))| run_fold(inp, year, lo, hi, te_lo, te_hi, rule))
         .collect();
     Ok(assemble(results)?)
+}
+
+/// A ticker's bars, features and P as the backtest reads them.
+pub fn backtest_input<'a>(
+    series: &'a Series,
+    frame: &'a FeatureFrame,
+    p: &'a [f64],
+) -> BacktestInput<'a> {
+    BacktestInput {
+        dates: &series.dates,
+        open: &series.open,
+        high: &series.high,
+        low: &series.low,
+        close: &series.close,
+        atr: &frame.atr,
+        rv: &frame.rv,
+        rv_pctile: frame.rv_pctile(),
+        compression: &frame.compression,
+        p,
+    }
 }

@@ -10,8 +10,10 @@ use rally_features::FeatureFrame;
 use rally_model::walkforward::{TickerInputs, TrainedWindow, WalkForward};
 use rally_model::{ClassMetrics, live::train_live};
 use rally_pipeline::PipelineError;
-pub use rally_pipeline::prepared::{Prepared, features_for, walk_forward_par, walk_forward_rule};
-use rally_trade::{Backtest, BacktestInput, DEFAULT_CAPITAL, TradeConfig, backtest_with_entry};
+pub use rally_pipeline::prepared::{
+    Prepared, backtest_input, features_for, walk_forward_par, walk_forward_rule,
+};
+use rally_trade::{Backtest, DEFAULT_CAPITAL, TradeConfig, backtest_with_entry};
 use rayon::prelude::*;
 
 /// Everything computed for one ticker.
@@ -42,26 +44,6 @@ impl Analysis {
 
     pub fn metrics(&self) -> Option<&ClassMetrics> {
         self.wf.metrics.as_ref()
-    }
-}
-
-/// A ticker's bars, features and P as the backtest reads them.
-pub fn backtest_input<'a>(
-    series: &'a Series,
-    frame: &'a FeatureFrame,
-    p: &'a [f64],
-) -> BacktestInput<'a> {
-    BacktestInput {
-        dates: &series.dates,
-        open: &series.open,
-        high: &series.high,
-        low: &series.low,
-        close: &series.close,
-        atr: &frame.atr,
-        rv: &frame.rv,
-        rv_pctile: frame.rv_pctile(),
-        compression: &frame.compression,
-        p,
     }
 }
 

@@ -6,7 +6,9 @@
 
 use chrono::NaiveDate;
 use rally_data::Series;
-use rally_trade::{BacktestInput, DEFAULT_CAPITAL, TradeConfig, every_compressed};
+use rally_trade::{DEFAULT_CAPITAL, TradeConfig, every_compressed};
+
+use crate::prepared::backtest_input;
 
 use super::LiveBenchmark;
 use super::score::Scored;
@@ -53,18 +55,7 @@ pub(super) fn sleeve(
             }
         })
         .collect();
-    let input = BacktestInput {
-        dates: &series.dates,
-        open: &series.open,
-        high: &series.high,
-        low: &series.low,
-        close: &series.close,
-        atr: &frame.atr,
-        rv: &frame.rv,
-        rv_pctile: frame.rv_pctile(),
-        compression: &frame.compression,
-        p: &p,
-    };
+    let input = backtest_input(series, &frame, &p);
     let every_compressed_return = every_compressed(&input, cfg, DEFAULT_CAPITAL)
         .ok()
         .flatten()
