@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use rally_data::Series;
+use rally_features::FeatureFrame;
 use rally_trade::{DEFAULT_CAPITAL, TradeConfig, every_compressed};
 
 use crate::prepared::backtest_input;
@@ -21,32 +22,21 @@ pub(super) struct Sleeve {
     pub(super) every_compressed_return: Option<f64>,
 }
 
-/// The sleeve of `series` from its first bar on or after `since`.
+/// The sleeve of `series` from bar `from` on; `frame` holds its features
+/// from `from` (or earlier) on.
 pub(super) fn sleeve(
     series: &Series,
-    vix: &Series,
-    since: NaiveDate,
+    frame: &FeatureFrame,
+    from: usize,
     cfg: &TradeConfig,
 ) -> Option<Sleeve> {
-    let n = series.len();
-    let from = series.dates.partition_point(|d| *d < since);
     let (c0, c1) = (*series.close.get(from)?, *series.close.last()?);
     let buy_hold_return = c1 / c0 - 1.0;
     if !buy_hold_return.is_finite() {
         return None;
     }
-    // Features from `from` on (trailing windows: exact there).
-    let v = rally_data::align_asof(&series.dates, &vix.dates, &vix.close);
-    let frame = rally_features::FeatureFrame::compute_from(
-        &series.high,
-        &series.low,
-        &series.close,
-        &series.volume,
-        &v,
-        from,
-    );
     // Any finite P lets `every_compressed` enter: its threshold is -inf.
-    let p: Vec<f64> = (0..n)
+    let p: Vec<f64> = (0..series.len())
         .map(|t| {
             if t >= from && frame.compression[t].is_finite() {
                 0.5
@@ -55,7 +45,7 @@ pub(super) fn sleeve(
             }
         })
         .collect();
-    let input = backtest_input(series, &frame, &p);
+    let input = backtest_input(series, frame, &p);
     let every_compressed_return = every_compressed(&input, cfg, DEFAULT_CAPITAL)
         .ok()
         .flatten()
@@ -104,19 +94,20 @@ mod tests {
         let s = src.load("SPY").unwrap().series;
         let vix = src.load_vix().unwrap().series;
         let n = s.len();
-        let since = s.dates[n - 250];
+        let from = n - 250;
+        let v = rally_data::align_asof(&s.dates, &vix.dates, &vix.close);
+        let frame = FeatureFrame::compute_from(&s.high, &s.low, &s.close, &s.volume, &v, from);
         let cfg = TradeConfig::baseline();
-        let got = sleeve(&s, &vix, since, &cfg).unwrap();
-        assert_eq!(got.buy_hold_return, s.close[n - 1] / s.close[n - 250] - 1.0);
+        let got = sleeve(&s, &frame, from, &cfg).unwrap();
+        assert_eq!(got.buy_hold_return, s.close[n - 1] / s.close[from] - 1.0);
         let every = got.every_compressed_return.unwrap();
         assert!(every != 0.0, "a year of compressed bars trades");
         // A compression no bar reaches: never in the market, flat equity.
         let mut never = cfg.clone();
         never.comp_threshold = 2.0;
-        let flat = sleeve(&s, &vix, since, &never).unwrap();
+        let flat = sleeve(&s, &frame, from, &never).unwrap();
         assert_eq!(flat.every_compressed_return, Some(0.0));
         // A start after the last bar has nothing to hold.
-        let late = s.dates[n - 1].succ_opt().unwrap();
-        assert_eq!(sleeve(&s, &vix, late, &cfg), None);
+        assert_eq!(sleeve(&s, &frame, n, &cfg), None);
     }
 }

@@ -382,8 +382,8 @@ async fn scan_once(
             positions: &stored,
             since: first_equity.map(|e| e.0),
             config: &opts.config,
+            now: opts.now,
         },
-        opts.now,
         &mut report,
     );
     let inputs = plan::PlanInputs {

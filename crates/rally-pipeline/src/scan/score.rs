@@ -50,12 +50,16 @@ fn score_ticker(
     series: &Series,
     vix: &Series,
     keep_after: Option<NaiveDate>,
-    now: DateTime<Utc>,
+    ctx: &ScoreContext<'_>,
 ) -> Result<Scored, PipelineError> {
+    let now = ctx.now;
     let n = series.len();
     let from_pos = keep_after.map_or(n, |d| series.dates.partition_point(|x| *x <= d));
     let start = from_pos.min(n.saturating_sub(MIN_TAIL));
-    // Only the kept tail needs features and P; ranks there are exact.
+    // The live benchmarks' sleeve starts at the first recorded equity.
+    let since = ctx.since.map(|d| series.dates.partition_point(|x| *x < d));
+    // Only the kept tail (and the benchmarks' bars) need features; ranks
+    // there are exact whatever the first bar computed.
     let v = rally_data::align_asof(&series.dates, &vix.dates, &vix.close);
     let frame = rally_features::FeatureFrame::compute_from(
         &series.high,
@@ -63,7 +67,7 @@ fn score_ticker(
         &series.close,
         &series.volume,
         &v,
-        start,
+        since.map_or(start, |i| i.min(start)),
     );
     let obs = rally_hmm::observations(&series.high, &series.low, &series.close);
     let inp = TickerInputs {
@@ -129,17 +133,19 @@ fn score_ticker(
         sma200: frame.sma200[start..].to_vec(),
         unscored,
         fitted_now,
-        sleeve: None,
+        sleeve: since.and_then(|i| sleeve(series, &frame, i, ctx.config)),
     })
 }
 
 /// What scoring needs besides the bars: the open positions (their last
 /// updates set how many bars to keep), the live benchmarks' start (the
-/// first recorded equity) and the scan's config (their exits and sizing).
+/// first recorded equity), the scan's config (their exits and sizing) and
+/// the clock.
 pub(super) struct ScoreContext<'a> {
     pub(super) positions: &'a BTreeMap<String, PositionRow>,
     pub(super) since: Option<NaiveDate>,
     pub(super) config: &'a TradeConfig,
+    pub(super) now: DateTime<Utc>,
 }
 
 /// Scores every ticker with data; a ticker that cannot be scored is listed
@@ -150,7 +156,6 @@ pub(super) fn score_all(
     loaded: Vec<Result<Series, PipelineError>>,
     vix: &Series,
     ctx: &ScoreContext<'_>,
-    now: DateTime<Utc>,
     report: &mut ScanReport,
 ) -> Vec<Scored> {
     let scored: Vec<Result<Scored, PipelineError>> = models
@@ -164,16 +169,14 @@ pub(super) fn score_all(
                     bars: s.len(),
                 });
             }
-            let mut scored = score_ticker(
+            score_ticker(
                 m,
                 pool,
                 &s,
                 vix,
                 ctx.positions.get(t).map(|r| r.last_date),
-                now,
-            )?;
-            scored.sleeve = ctx.since.and_then(|d| sleeve(&s, vix, d, ctx.config));
-            Ok(scored)
+                ctx,
+            )
         })
         .collect();
     let mut ok = Vec::new();

@@ -9,7 +9,7 @@ use rally_model::live::{LiveModel, train_live};
 use rally_model::live_v2::{fit_pool, train_live_part};
 use rally_model::v2::V2Inputs;
 
-use super::score_ticker;
+use super::{ScoreContext, score_ticker};
 use crate::prepared::{Prepared, extras_for};
 use crate::scan::models::TickerModel;
 
@@ -63,13 +63,21 @@ fn scanned_bars_do_not_depend_on_later_bars() {
         // A ticker outside the pool: its part is fitted from the data at hand.
         TickerModel::V2(None),
     ];
+    let positions = std::collections::BTreeMap::new();
+    let config = rally_trade::TradeConfig::baseline();
+    let ctx = ScoreContext {
+        positions: &positions,
+        since: None,
+        config: &config,
+        now: now(),
+    };
     for k in [n - 90, n - 41, n - 7] {
         let d = s.dates[k];
         let keep = Some(s.dates[k - 30]);
         let (short, short_vix) = (cut(&s, d), cut(&vix, d));
         for m in &models {
-            let a = score_ticker(m, Some(&pool), &short, &short_vix, keep, now()).unwrap();
-            let b = score_ticker(m, Some(&pool), &s, &vix, keep, now()).unwrap();
+            let a = score_ticker(m, Some(&pool), &short, &short_vix, keep, &ctx).unwrap();
+            let b = score_ticker(m, Some(&pool), &s, &vix, keep, &ctx).unwrap();
             let scored = a.bars.iter().filter(|x| x.p.is_some()).count();
             assert!(scored >= 25, "{d}: {scored} bars with a P");
             if matches!(m, TickerModel::V2(None)) {
