@@ -30,9 +30,11 @@ pub enum StoreError {
         /// The underlying error.
         error: std::io::Error,
     },
-    /// The database URL is not a SQLite URL or path. The URL itself is not
-    /// echoed: a foreign URL may carry credentials.
-    #[error("unsupported database URL (only sqlite: URLs or file paths are supported): {0}")]
+    /// The database URL is neither a SQLite URL or path nor a PostgreSQL
+    /// URL. The URL itself is not echoed: it may carry credentials.
+    #[error(
+        "unsupported database URL (use a file path, sqlite:PATH or postgres://USER@HOST/DB): {0}"
+    )]
     UnsupportedUrl(String),
     /// A caller passed a value the store refuses to persist.
     #[error("invalid input: {0}")]
@@ -98,6 +100,41 @@ pub enum StoreError {
         /// Newest migration this version embeds.
         required: i64,
     },
+    /// The PostgreSQL server could not be reached or refused the
+    /// connection. `server` is `postgres://host:port/database`, without
+    /// user or password.
+    #[error("cannot connect to the state store {server}: {}", sqlx_text(error))]
+    ServerOpen {
+        /// The server and database, without credentials.
+        server: String,
+        /// The driver's error.
+        error: sqlx::Error,
+    },
+    /// The PostgreSQL database holds tables that are not the store's.
+    /// Nothing was written.
+    #[error("{server} is not a rally state store ({reason}); refusing to use or change it")]
+    ForeignServer {
+        /// The server and database, without credentials.
+        server: String,
+        /// What was found instead.
+        reason: ForeignReason,
+    },
+    /// A read-only open found a PostgreSQL store whose schema is older
+    /// than this version's (or no store at all); read-only openers never
+    /// migrate.
+    #[error(
+        "the state store {server} has schema version {}, this version needs {required}; \
+         run `scanner` once to create or upgrade it",
+        applied.map_or_else(|| "none".to_owned(), |v| v.to_string())
+    )]
+    ServerSchemaOutdated {
+        /// The server and database, without credentials.
+        server: String,
+        /// Newest migration applied, `None` if none is.
+        applied: Option<i64>,
+        /// Newest migration this version embeds.
+        required: i64,
+    },
     /// A blocking export task panicked or was cancelled.
     #[error("background task failed: {0}")]
     Task(String),
@@ -154,15 +191,22 @@ impl From<csv::Error> for StoreError {
     }
 }
 
-/// The text of a sqlx error, once. A database error is shown as SQLite's
-/// message and result code, without sqlx's "error returned from database"
-/// preamble.
+/// The text of a sqlx error, once. A database error is shown as the
+/// database's message and code (SQLite's result code or PostgreSQL's
+/// SQLSTATE), without sqlx's "error returned from database" preamble.
 fn sqlx_text(e: &sqlx::Error) -> String {
     match e {
-        sqlx::Error::Database(db) => match db.code() {
-            Some(code) => format!("{} (SQLite code {code})", db.message()),
-            None => db.message().to_owned(),
-        },
+        sqlx::Error::Database(db) => {
+            let dialect = if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                "SQLSTATE"
+            } else {
+                "SQLite code"
+            };
+            match db.code() {
+                Some(code) => format!("{} ({dialect} {code})", db.message()),
+                None => db.message().to_owned(),
+            }
+        }
         other => other.to_string(),
     }
 }

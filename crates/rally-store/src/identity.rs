@@ -23,7 +23,7 @@ const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
 
 /// The embedded migrations of this version.
 pub(crate) fn migrator() -> sqlx::migrate::Migrator {
-    sqlx::migrate!("./migrations")
+    sqlx::migrate!("./migrations/sqlite")
 }
 
 /// What a database file is, for the purpose of opening it as the store.
@@ -69,7 +69,7 @@ pub(crate) async fn inspect(path: &Path) -> Result<Identity> {
         .filename(path)
         .read_only(true)
         .immutable(!wal_path(path).exists())
-        .busy_timeout(crate::store::BUSY_TIMEOUT)
+        .busy_timeout(crate::sqlite::BUSY_TIMEOUT)
         .create_if_missing(false);
     let mut conn = opts.connect().await.map_err(|e| open_error(path, e))?;
     let found = identify(&mut conn).await.map_err(|e| match e {

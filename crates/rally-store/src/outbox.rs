@@ -7,9 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, Transaction};
-
-use crate::time::format_ts;
+use crate::store::{on_pool, write_tx};
+use crate::time::Ts;
 use crate::{Result, Store};
 
 /// An event to enqueue.
@@ -110,42 +109,41 @@ pub struct DeadDelivery {
 }
 
 /// Inserts an event (if its dedupe key is new) and one pending delivery per
-/// backend. Returns the new event id, or `None` if the key existed.
-pub(crate) async fn insert_event(
-    tx: &mut Transaction<'static, Sqlite>,
-    ev: &NewOutboxEvent,
-    backends: &[String],
-    now: DateTime<Utc>,
-) -> Result<Option<i64>> {
-    let now = format_ts(now);
-    let r = sqlx::query(
-        "INSERT OR IGNORE INTO outbox (dedupe_key, kind, payload_json, created_at) VALUES (?, ?, ?, ?)",
-    )
-    .bind(&ev.dedupe_key)
-    .bind(&ev.kind)
-    .bind(&ev.payload_json)
-    .bind(&now)
-    .execute(&mut **tx)
-    .await?;
-    if r.rows_affected() == 0 {
-        // Known event: its deliveries already exist (or were decided); adding
-        // rows now could send an old event again.
-        return Ok(None);
-    }
-    let id = r.last_insert_rowid();
-    for b in backends {
-        sqlx::query(
-            "INSERT OR IGNORE INTO outbox_delivery (event_id, backend, status, attempts, next_attempt_at) \
-             VALUES (?, ?, 'pending', 0, ?)",
+/// backend, inside the write transaction `$tx`. Evaluates to the new event
+/// id, or `None` if the key existed.
+macro_rules! insert_event {
+    ($tx:ident, $ev:expr, $backends:expr, $now:expr) => {{
+        let ev: &$crate::outbox::NewOutboxEvent = $ev;
+        let now = $crate::time::Ts($now);
+        let id: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO outbox (dedupe_key, kind, payload_json, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
-        .bind(id)
-        .bind(b)
-        .bind(&now)
-        .execute(&mut **tx)
+        .bind(&ev.dedupe_key)
+        .bind(&ev.kind)
+        .bind(&ev.payload_json)
+        .bind(now)
+        .fetch_optional(&mut *$tx)
         .await?;
-    }
-    Ok(Some(id))
+        // A known event returns no id: its deliveries already exist (or were
+        // decided), and adding rows now could send an old event again.
+        if let Some((id,)) = id {
+            for b in $backends {
+                sqlx::query(
+                    "INSERT INTO outbox_delivery (event_id, backend, status, attempts, next_attempt_at) \
+                     VALUES ($1, $2, 'pending', 0, $3) ON CONFLICT (event_id, backend) DO NOTHING",
+                )
+                .bind(id)
+                .bind(b)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+        id.map(|(id,)| id)
+    }};
 }
+pub(crate) use insert_event;
 
 impl Store {
     /// Enqueues one event outside a scan (retrain complete, errors, tests).
@@ -156,10 +154,11 @@ impl Store {
         backends: &[String],
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
-        let mut tx = self.begin_write().await?;
-        let id = insert_event(&mut tx, ev, backends, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        write_tx!(self, |tx| {
+            let id = insert_event!(tx, ev, backends, now);
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// Pending deliveries due at `now` (oldest event first), at most `limit`.
@@ -168,33 +167,34 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PendingDelivery>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, o.payload_json, d.attempts, \
              d.parts_done, o.created_at \
              FROM outbox_delivery d JOIN outbox o ON o.id = d.event_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at <= ? \
-             ORDER BY d.event_id, d.backend LIMIT ?",
+             WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+             ORDER BY d.event_id, d.backend LIMIT $2",
         )
-        .bind(format_ts(now))
+        .bind(Ts(now))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Records a successful delivery. Returns `false` if it was already
     /// delivered (or does not exist). A dead delivery that did get through
     /// (e.g. revived by hand) becomes delivered too.
     pub async fn mark_delivered(&self, event_id: i64, backend: &str) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE outbox_delivery SET status = 'delivered', delivered_at = ?, last_error = NULL \
-             WHERE event_id = ? AND backend = ? AND status != 'delivered'",
+        let r = on_pool!(self, |pool| sqlx::query(
+            "UPDATE outbox_delivery SET status = 'delivered', delivered_at = $1, last_error = NULL \
+             WHERE event_id = $2 AND backend = $3 AND status != 'delivered'",
         )
-        .bind(format_ts(Utc::now()))
+        .bind(Ts(Utc::now()))
         .bind(event_id)
         .bind(backend)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(r == 1)
     }
 
     /// Claims a due delivery for one sender by pushing its `next_attempt_at`
@@ -213,17 +213,17 @@ impl Store {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<Claim>> {
-        Ok(sqlx::query_as(
-            "UPDATE outbox_delivery SET next_attempt_at = ? \
-             WHERE event_id = ? AND backend = ? AND status = 'pending' AND next_attempt_at <= ? \
+        on_pool!(self, |pool| Ok(sqlx::query_as(
+            "UPDATE outbox_delivery SET next_attempt_at = $1 \
+             WHERE event_id = $2 AND backend = $3 AND status = 'pending' AND next_attempt_at <= $4 \
              RETURNING attempts, parts_done",
         )
-        .bind(format_ts(lease_until))
+        .bind(Ts(lease_until))
         .bind(event_id)
         .bind(backend)
-        .bind(format_ts(now))
-        .fetch_optional(&self.pool)
-        .await?)
+        .bind(Ts(now))
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// Records that the first `parts_done` message parts of a multi-part
@@ -235,16 +235,18 @@ impl Store {
         backend: &str,
         parts_done: u32,
     ) -> Result<bool> {
-        let r = sqlx::query(
-            "UPDATE outbox_delivery SET parts_done = MAX(parts_done, ?) \
-             WHERE event_id = ? AND backend = ? AND status = 'pending'",
+        let r = on_pool!(self, |pool| sqlx::query(
+            "UPDATE outbox_delivery \
+             SET parts_done = CASE WHEN parts_done > $1 THEN parts_done ELSE $1 END \
+             WHERE event_id = $2 AND backend = $3 AND status = 'pending'",
         )
         .bind(i64::from(parts_done))
         .bind(event_id)
         .bind(backend)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(r == 1)
     }
 
     /// Records a failed delivery run: one more attempt, the error, and when to
@@ -259,18 +261,19 @@ impl Store {
         next_attempt_at: DateTime<Utc>,
         max_attempts: u32,
     ) -> Result<Option<DeliveryStatus>> {
-        let status: Option<(String,)> = sqlx::query_as(
-            "UPDATE outbox_delivery SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, \
-             status = CASE WHEN attempts + 1 >= ? THEN 'dead' ELSE 'pending' END \
-             WHERE event_id = ? AND backend = ? AND status = 'pending' RETURNING status",
+        let status: Option<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "UPDATE outbox_delivery SET attempts = attempts + 1, last_error = $1, \
+             next_attempt_at = $2, \
+             status = CASE WHEN attempts + 1 >= $3 THEN 'dead' ELSE 'pending' END \
+             WHERE event_id = $4 AND backend = $5 AND status = 'pending' RETURNING status",
         )
         .bind(err)
-        .bind(format_ts(next_attempt_at))
+        .bind(Ts(next_attempt_at))
         .bind(i64::from(max_attempts))
         .bind(event_id)
         .bind(backend)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await?);
         match status {
             Some((s,)) => Ok(DeliveryStatus::parse(&s)),
             None => self.delivery_status(event_id, backend).await,
@@ -283,50 +286,52 @@ impl Store {
         event_id: i64,
         backend: &str,
     ) -> Result<Option<DeliveryStatus>> {
-        let s: Option<(String,)> =
-            sqlx::query_as("SELECT status FROM outbox_delivery WHERE event_id = ? AND backend = ?")
-                .bind(event_id)
-                .bind(backend)
-                .fetch_optional(&self.pool)
-                .await?;
+        let s: Option<(String,)> = on_pool!(self, |pool| sqlx::query_as(
+            "SELECT status FROM outbox_delivery WHERE event_id = $1 AND backend = $2"
+        )
+        .bind(event_id)
+        .bind(backend)
+        .fetch_optional(pool)
+        .await?);
         Ok(s.and_then(|(s,)| DeliveryStatus::parse(&s)))
     }
 
     /// Puts dead deliveries (all backends, or one) back to pending with a
     /// fresh attempt budget. Returns how many were revived.
     pub async fn requeue_dead(&self, backend: Option<&str>, now: DateTime<Utc>) -> Result<u64> {
-        let r = sqlx::query(
-            "UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = ?1 \
-             WHERE status = 'dead' AND (?2 IS NULL OR backend = ?2)",
+        on_pool!(self, |pool| Ok(sqlx::query(
+            "UPDATE outbox_delivery SET status = 'pending', attempts = 0, next_attempt_at = $1 \
+             WHERE status = 'dead' AND ($2 IS NULL OR backend = $2)",
         )
-        .bind(format_ts(now))
+        .bind(Ts(now))
         .bind(backend)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected())
+        .execute(pool)
+        .await?
+        .rows_affected()))
     }
 
     /// Pending / delivered / dead counts per backend, by backend name.
     pub async fn outbox_status(&self) -> Result<Vec<OutboxStatusCount>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT backend, \
-             SUM(status = 'pending') AS pending, \
-             SUM(status = 'delivered') AS delivered, \
-             SUM(status = 'dead') AS dead \
+             COUNT(*) FILTER (WHERE status = 'pending') AS pending, \
+             COUNT(*) FILTER (WHERE status = 'delivered') AS delivered, \
+             COUNT(*) FILTER (WHERE status = 'dead') AS dead \
              FROM outbox_delivery GROUP BY backend ORDER BY backend",
         )
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Dead deliveries, newest event first.
     pub async fn dead_events(&self) -> Result<Vec<DeadDelivery>> {
-        Ok(sqlx::query_as(
-            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, d.attempts, d.last_error, o.created_at \
+        on_pool!(self, |pool| Ok(sqlx::query_as(
+            "SELECT d.event_id, d.backend, o.kind, o.dedupe_key, d.attempts, d.last_error, \
+             o.created_at \
              FROM outbox_delivery d JOIN outbox o ON o.id = d.event_id \
              WHERE d.status = 'dead' ORDER BY d.event_id DESC, d.backend",
         )
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
 }

@@ -1,29 +1,91 @@
-//! Opening the database: URL/path resolution, connection options, migrations.
+//! The store handle: which backend a URL names, and the two macros that run
+//! one query body on either backend's pool or write transaction.
+//!
+//! Every query of the store is written once, in the SQL both SQLite and
+//! PostgreSQL accept (`$n` parameters, `ON CONFLICT`, `RETURNING`), and
+//! compiled once per backend by [`on_pool!`] and [`write_tx!`]: the two
+//! implementations cannot drift apart, and what differs — opening,
+//! recognising the store, locking writers — lives in `sqlite.rs` and
+//! `postgres.rs`.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
 
-use crate::identity::{self, Identity};
-use crate::{Result, StoreError};
+use crate::{Result, postgres, sqlite};
 
-/// How long a connection waits for another writer (the bot, the scanner)
-/// before SQLite reports "database is locked".
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// SQLite has one writer at a time; a few connections are plenty for readers.
-const MAX_CONNECTIONS: u32 = 4;
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (the default, `models/rally.db`) or in-memory database.
+    Sqlite,
+    /// A PostgreSQL server (`DATABASE_URL=postgres://…`).
+    Postgres,
+}
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Where the store lives, as it may be shown to a user.
+#[derive(Debug, Clone)]
+pub(crate) enum Location {
+    File(PathBuf),
+    Memory,
+    /// `postgres://host:port/database`, without user, password or options.
+    Server(String),
+}
 
 /// Handle to the state store. Cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
-    path: Option<PathBuf>,
+    pub(crate) pool: Pool,
+    location: Location,
 }
 
+/// Runs `$body` with `$pool` bound to the store's concrete pool, whichever
+/// the backend: the body is written once and compiled for each.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside a write transaction `$tx` that holds the store's
+/// single writer lock from its first statement: `BEGIN IMMEDIATE` on
+/// SQLite, a transaction-scoped advisory lock on PostgreSQL. A transaction
+/// that reads before it writes therefore sees the state it will change, on
+/// both backends alike. The body commits or rolls back itself; dropping the
+/// transaction on an early `?` rolls it back.
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                $body
+            }
+            $crate::store::Pool::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                $crate::postgres::lock_writers(&mut $tx).await?;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, write_tx};
+
 impl Store {
+    pub(crate) fn new(pool: Pool, location: Location) -> Store {
+        Store { pool, location }
+    }
+
     /// The database URL to use: `DATABASE_URL` if set (and non-empty), else
     /// `<state_dir>/models/rally.db`.
     pub fn default_url(state_dir: &Path) -> String {
@@ -37,271 +99,108 @@ impl Store {
         }
     }
 
-    /// Opens (creating if needed, parent directories included) the database at
-    /// `url_or_path` — a `sqlite:` URL or a plain file path — and applies the
-    /// embedded migrations.
+    /// Opens the store `url` names, creating and migrating it as needed:
+    /// - `postgres://` or `postgresql://`: a PostgreSQL database (see
+    ///   `postgres.rs` for how a database that is not the store's is
+    ///   refused);
+    /// - a `sqlite:` URL or a plain file path: a SQLite file, created with
+    ///   its parent directories (see `sqlite.rs`).
     ///
-    /// An existing file is first inspected through a read-only connection:
-    /// unless it is empty, carries the store's marker ([`crate::APPLICATION_ID`]) or
-    /// is a store created before the marker existed, the open fails with
-    /// [`StoreError::ForeignDatabase`] and the file is left byte for byte as
-    /// it was. A new or pre-marker store gets the marker before migrating.
-    ///
-    /// Connections use WAL journaling (readers never block the writer), a 5 s
-    /// busy timeout (concurrent writers wait instead of failing), foreign keys
-    /// and `synchronous=NORMAL` (durable at WAL checkpoints, safe against
-    /// process crashes).
-    ///
-    /// Two processes opening a new store at the same instant can find the
-    /// file locked while the other switches it to WAL or migrates it (a
-    /// moment no busy handler covers): such an open is retried, with a
-    /// growing pause, for up to about five seconds.
-    pub async fn open(url_or_path: &str) -> Result<Store> {
-        let mut pause = Duration::from_millis(25);
-        let mut waited = Duration::ZERO;
-        loop {
-            match Store::open_once(url_or_path).await {
-                Err(e) if e.is_busy() && waited < BUSY_TIMEOUT => {
-                    tracing::debug!(error = %e, "state store busy while opening; retrying");
-                    tokio::time::sleep(pause).await;
-                    waited += pause;
-                    pause = (pause * 2).min(Duration::from_millis(500));
-                }
-                result => return result,
-            }
+    /// Any other scheme is [`crate::StoreError::UnsupportedUrl`], naming the
+    /// scheme only: a URL may carry credentials.
+    pub async fn open(url: &str) -> Result<Store> {
+        match Backend::of_url(url) {
+            Backend::Postgres => postgres::open(url).await,
+            Backend::Sqlite => sqlite::open(url).await,
         }
-    }
-
-    async fn open_once(url_or_path: &str) -> Result<Store> {
-        let (opts, in_memory) = connect_options(url_or_path)?;
-        let (path, identity) = if in_memory {
-            (None, Identity::Empty)
-        } else {
-            let file = opts.get_filename().to_path_buf();
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|error| StoreError::Io {
-                    path: dir.to_path_buf(),
-                    error,
-                })?;
-            }
-            // Before anything below writes (the WAL switch included).
-            let identity = identity::inspect(&file).await?;
-            (Some(file), identity)
-        };
-        let opts = opts
-            .create_if_missing(true)
-            .journal_mode(if in_memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
-            })
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true)
-            .synchronous(SqliteSynchronous::Normal);
-        // Every connection of an in-memory database is a separate database:
-        // keep exactly one so the schema and data are shared.
-        let max = if in_memory { 1 } else { MAX_CONNECTIONS };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts)
-            .await
-            .map_err(|e| match &path {
-                Some(file) => identity::open_error(file, e),
-                None => StoreError::Db(e),
-            })?;
-        let store = Store { pool, path };
-        if identity.needs_marker() {
-            let mut conn = store.pool.acquire().await?;
-            identity::stamp(&mut conn).await?;
-        }
-        store.migrate().await?;
-        tracing::debug!(path = ?store.path, "state store open");
-        Ok(store)
     }
 
     /// Opens an existing store for reading only (the dashboard): never
-    /// creates, migrates or marks anything, and works in a directory the
-    /// caller cannot write to.
+    /// creates, migrates or marks anything. On SQLite it works in a
+    /// directory the caller cannot write to; on PostgreSQL every
+    /// transaction of the pool is read-only.
     ///
-    /// Errors say the cause: [`StoreError::Missing`] (no file yet),
-    /// [`StoreError::Io`] (e.g. permission denied),
-    /// [`StoreError::ForeignDatabase`], [`StoreError::SchemaOutdated`]
-    /// (the scanner must run once to migrate it) or [`StoreError::Open`].
-    ///
-    /// A WAL database whose directory is read-only cannot be opened by
-    /// SQLite's normal read-only mode when no `-wal` file exists (it must
-    /// create the shared-memory file). Then the file holds every committed
-    /// transaction, and it is opened `immutable` instead: a snapshot, which
-    /// suits a reader that reopens on each refresh.
-    pub async fn open_read_only(url_or_path: &str) -> Result<Store> {
-        let (opts, in_memory) = connect_options(url_or_path)?;
-        if in_memory {
-            return Err(StoreError::InvalidInput(
-                "an in-memory database cannot be opened read-only: it would always be empty".into(),
-            ));
-        }
-        let file = opts.get_filename().to_path_buf();
-        // SQLite reports a missing or unreadable file only as "unable to
-        // open database file"; the filesystem says which.
-        if let Err(error) = std::fs::File::open(&file) {
-            return Err(if error.kind() == std::io::ErrorKind::NotFound {
-                StoreError::Missing { path: file }
-            } else {
-                StoreError::Io { path: file, error }
-            });
-        }
-        // Refuse a foreign file before the read-only pool, which would leave
-        // `-wal`/`-shm` files next to a WAL database.
-        if identity::inspect(&file).await? == Identity::Empty {
-            return Err(StoreError::SchemaOutdated {
-                path: file,
-                applied: None,
-                required: identity::required_version(),
-            });
-        }
-        let opts = opts
-            .read_only(true)
-            .create_if_missing(false)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = match read_only_pool(opts.clone()).await {
-            Ok(pool) => pool,
-            Err(e) if needs_immutable(&file, &e) => {
-                tracing::debug!(path = %file.display(), error = %e, "read-only open failed; opening immutable");
-                read_only_pool(opts.immutable(true))
-                    .await
-                    .map_err(|e| identity::open_error(&file, e))?
-            }
-            Err(e) => return Err(identity::open_error(&file, e)),
-        };
-        let store = Store {
-            pool,
-            path: Some(file),
-        };
-        if let Err(e) = store.check_schema().await {
-            store.close().await;
-            return Err(e);
-        }
-        tracing::debug!(path = ?store.path, "state store open (read-only)");
-        Ok(store)
-    }
-
-    /// Refuses, for a read-only open, a store whose schema is older than
-    /// this version's (or a file that changed identity since it was
-    /// inspected).
-    async fn check_schema(&self) -> Result<()> {
-        let path = self.path.clone().unwrap_or_default();
-        let mut conn = self.pool.acquire().await?;
-        let applied = match identity::identify(&mut conn).await? {
-            Err(reason) => return Err(StoreError::ForeignDatabase { path, reason }),
-            Ok(Identity::Empty) => None,
-            Ok(Identity::Marked | Identity::Legacy) => {
-                let (newest, complete) = identity::schema_state(&mut conn).await?;
-                if complete {
-                    return Ok(());
-                }
-                newest
-            }
-        };
-        Err(StoreError::SchemaOutdated {
-            path,
-            applied,
-            required: identity::required_version(),
-        })
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let migrator = identity::migrator();
-        match migrator.run(&self.pool).await {
-            Ok(()) => Ok(()),
-            // Two processes opening a fresh database at the same moment may
-            // race on the first migration; the loser sees it applied on retry.
-            Err(first) => {
-                tracing::debug!(error = %first, "migration failed once, retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                migrator.run(&self.pool).await.map_err(StoreError::from)
-            }
+    /// Errors say the cause: [`crate::StoreError::Missing`] (no file yet),
+    /// [`crate::StoreError::Io`], [`crate::StoreError::ForeignDatabase`],
+    /// [`crate::StoreError::SchemaOutdated`] (the scanner must run once to
+    /// migrate it), [`crate::StoreError::Open`], or their server forms.
+    pub async fn open_read_only(url: &str) -> Result<Store> {
+        match Backend::of_url(url) {
+            Backend::Postgres => postgres::open_read_only(url).await,
+            Backend::Sqlite => sqlite::open_read_only(url).await,
         }
     }
 
-    /// The database file, `None` for an in-memory database.
+    /// Which database this store is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The database file; `None` for an in-memory or server database.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        match &self.location {
+            Location::File(path) => Some(path),
+            Location::Memory | Location::Server(_) => None,
+        }
     }
 
-    /// The underlying pool, for read-only queries this crate does not offer.
-    /// Writes should go through the typed methods to keep the invariants.
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// Where the store is, safe to print: the file path, `:memory:`, or the
+    /// server's `postgres://host:port/database` without credentials.
+    pub fn location(&self) -> String {
+        match &self.location {
+            Location::File(path) => path.display().to_string(),
+            Location::Memory => ":memory:".to_owned(),
+            Location::Server(url) => url.clone(),
+        }
+    }
+
+    /// The SQLite pool, for read-only queries this crate does not offer;
+    /// `None` on PostgreSQL. Writes should go through the typed methods to
+    /// keep the invariants.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for read-only queries this crate does not
+    /// offer; `None` on SQLite.
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
     }
 
     /// A cheap liveness check (`SELECT 1`), for health reports.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        on_pool!(self, |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
         Ok(())
     }
 
-    /// Closes the pool, waiting for connections to finish (checkpoints the WAL).
+    /// Closes the pool, waiting for connections to finish (on SQLite this
+    /// checkpoints the WAL).
     pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
-    /// Starts a write transaction with `BEGIN IMMEDIATE`: it takes the write
-    /// lock up front (waiting up to the busy timeout), so a transaction that
-    /// reads before it writes cannot fail with SQLITE_BUSY on lock upgrade —
-    /// the classic "database is locked" of deferred transactions under WAL.
-    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        on_pool!(self, |pool| pool.close().await)
     }
 }
 
-/// Parses a `sqlite:` URL or a file path. Returns the options and whether the
-/// database is in memory.
-fn connect_options(url_or_path: &str) -> Result<(SqliteConnectOptions, bool)> {
-    let s = url_or_path.trim();
-    if s.is_empty() {
-        return Err(StoreError::InvalidInput("empty database URL".into()));
+impl Backend {
+    /// The backend a database URL names: PostgreSQL for `postgres://` and
+    /// `postgresql://`, SQLite for everything else (which `sqlite.rs`
+    /// refuses if it is another scheme).
+    pub fn of_url(url: &str) -> Backend {
+        let url = url.trim_start();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
     }
-    if s.starts_with("sqlite:") {
-        let in_memory = s.contains(":memory:") || s.contains("mode=memory");
-        let opts = SqliteConnectOptions::from_str(s)?;
-        return Ok((opts, in_memory));
-    }
-    if let Some((scheme, _)) = s.split_once("://") {
-        // Only the scheme is reported: the rest may hold credentials.
-        return Err(StoreError::UnsupportedUrl(format!("scheme `{scheme}`")));
-    }
-    Ok((SqliteConnectOptions::new().filename(s), false))
-}
-
-/// A read-only pool, proven able to read: SQLite opens lazily, and a WAL
-/// database in a read-only directory fails only at the first read.
-async fn read_only_pool(
-    opts: SqliteConnectOptions,
-) -> std::result::Result<SqlitePool, sqlx::Error> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(MAX_CONNECTIONS)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_with(opts)
-        .await?;
-    if let Err(e) = sqlx::query("SELECT COUNT(*) FROM sqlite_master")
-        .execute(&pool)
-        .await
-    {
-        pool.close().await;
-        return Err(e);
-    }
-    Ok(pool)
-}
-
-/// Whether a failed read-only open is the read-only-directory case of a
-/// WAL database that `immutable` can read: SQLITE_READONLY or
-/// SQLITE_CANTOPEN (any extended code) while no `-wal` file holds
-/// transactions that an immutable open would ignore.
-fn needs_immutable(file: &Path, error: &sqlx::Error) -> bool {
-    const SQLITE_READONLY: i32 = 8;
-    const SQLITE_CANTOPEN: i32 = 14;
-    identity::sqlite_code(error)
-        .is_some_and(|c| matches!(c & 0xff, SQLITE_READONLY | SQLITE_CANTOPEN))
-        && !identity::wal_path(file).exists()
 }

@@ -9,7 +9,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::rows::{UserRow, UserTradeRow};
-use crate::time::format_ts;
+use crate::scan::row_limit;
+use crate::store::{on_pool, write_tx};
+use crate::time::Ts;
 use crate::{Result, Store, StoreError};
 
 /// A user's new trade.
@@ -68,39 +70,44 @@ fn finite_opt(name: &str, v: Option<f64>) -> Result<()> {
 impl Store {
     /// Registers the user on first use (no capital) and returns the row.
     pub async fn ensure_user(&self, discord_id: &str) -> Result<UserRow> {
-        sqlx::query(
-            "INSERT OR IGNORE INTO users (discord_id, capital, created_at) VALUES (?, NULL, ?)",
-        )
-        .bind(discord_id)
-        .bind(format_ts(Utc::now()))
-        .execute(&self.pool)
-        .await?;
-        Ok(sqlx::query_as("SELECT * FROM users WHERE discord_id = ?")
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO users (discord_id, capital, created_at) VALUES ($1, NULL, $2) \
+                 ON CONFLICT (discord_id) DO NOTHING",
+            )
             .bind(discord_id)
-            .fetch_one(&self.pool)
-            .await?)
+            .bind(Ts(Utc::now()))
+            .execute(pool)
+            .await?;
+            Ok(sqlx::query_as("SELECT * FROM users WHERE discord_id = $1")
+                .bind(discord_id)
+                .fetch_one(pool)
+                .await?)
+        })
     }
 
     /// The user, if registered.
     pub async fn user(&self, discord_id: &str) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as("SELECT * FROM users WHERE discord_id = ?")
-            .bind(discord_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        on_pool!(self, |pool| Ok(sqlx::query_as(
+            "SELECT * FROM users WHERE discord_id = $1"
+        )
+        .bind(discord_id)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// Sets the user's capital (positive, finite), registering them if needed.
     pub async fn set_capital(&self, discord_id: &str, capital: f64) -> Result<UserRow> {
         positive("capital", capital)?;
-        Ok(sqlx::query_as(
-            "INSERT INTO users (discord_id, capital, created_at) VALUES (?, ?, ?) \
+        on_pool!(self, |pool| Ok(sqlx::query_as(
+            "INSERT INTO users (discord_id, capital, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (discord_id) DO UPDATE SET capital = excluded.capital RETURNING *",
         )
         .bind(discord_id)
         .bind(capital)
-        .bind(format_ts(Utc::now()))
-        .fetch_one(&self.pool)
-        .await?)
+        .bind(Ts(Utc::now()))
+        .fetch_one(pool)
+        .await?))
     }
 
     /// Records a user's entry (registering the user if needed).
@@ -109,52 +116,55 @@ impl Store {
         positive("size", t.size)?;
         finite_opt("stop", t.stop)?;
         finite_opt("target", t.target)?;
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT OR IGNORE INTO users (discord_id, capital, created_at) VALUES (?, NULL, ?)",
-        )
-        .bind(&t.user_id)
-        .bind(format_ts(t.entered_at))
-        .execute(&mut *tx)
-        .await?;
-        let row: UserTradeRow = sqlx::query_as(
-            "INSERT INTO user_trades (user_id, ticker, entry_price, size, stop, target, entered_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-        )
-        .bind(&t.user_id)
-        .bind(&t.ticker)
-        .bind(t.entry_price)
-        .bind(t.size)
-        .bind(t.stop)
-        .bind(t.target)
-        .bind(format_ts(t.entered_at))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row)
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO users (discord_id, capital, created_at) VALUES ($1, NULL, $2) \
+                 ON CONFLICT (discord_id) DO NOTHING",
+            )
+            .bind(&t.user_id)
+            .bind(Ts(t.entered_at))
+            .execute(&mut *tx)
+            .await?;
+            let row: UserTradeRow = sqlx::query_as(
+                "INSERT INTO user_trades (user_id, ticker, entry_price, size, stop, target, entered_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+            )
+            .bind(&t.user_id)
+            .bind(&t.ticker)
+            .bind(t.entry_price)
+            .bind(t.size)
+            .bind(t.stop)
+            .bind(t.target)
+            .bind(Ts(t.entered_at))
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(row)
+        })
     }
 
     /// The user's open trades in `ticker`, oldest first (FIFO order).
     pub async fn open_user_trades(&self, user_id: &str, ticker: &str) -> Result<Vec<UserTradeRow>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT * FROM user_trades \
-             WHERE user_id = ? AND ticker = ? AND exit_price IS NULL ORDER BY entered_at ASC, id ASC",
+             WHERE user_id = $1 AND ticker = $2 AND exit_price IS NULL \
+             ORDER BY entered_at ASC, id ASC",
         )
         .bind(user_id)
         .bind(ticker)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// All of the user's open trades, oldest first.
     pub async fn all_open_user_trades(&self, user_id: &str) -> Result<Vec<UserTradeRow>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT * FROM user_trades \
-             WHERE user_id = ? AND exit_price IS NULL ORDER BY entered_at ASC, id ASC",
+             WHERE user_id = $1 AND exit_price IS NULL ORDER BY entered_at ASC, id ASC",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Closes trade `id` if it belongs to `user_id` and is still open.
@@ -169,19 +179,16 @@ impl Store {
         positive("exit price", close.exit_price)?;
         finite_opt("pnl %", close.pnl_pct)?;
         finite_opt("pnl $", close.pnl_usd)?;
-        Ok(sqlx::query_as(
-            "UPDATE user_trades SET exit_price = ?, exited_at = ?, notes = ?, pnl_pct = ?, pnl_usd = ? \
-             WHERE id = ? AND user_id = ? AND exit_price IS NULL RETURNING *",
-        )
-        .bind(close.exit_price)
-        .bind(format_ts(close.exited_at))
-        .bind(&close.notes)
-        .bind(close.pnl_pct)
-        .bind(close.pnl_usd)
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        on_pool!(self, |pool| Ok(sqlx::query_as(CLOSE_TRADE)
+            .bind(close.exit_price)
+            .bind(Ts(close.exited_at))
+            .bind(&close.notes)
+            .bind(close.pnl_pct)
+            .bind(close.pnl_usd)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?))
     }
 
     /// Atomically closes the user's oldest open trade in `ticker` (FIFO).
@@ -197,39 +204,37 @@ impl Store {
     where
         F: FnOnce(&UserTradeRow) -> TradeClose,
     {
-        let mut tx = self.begin_write().await?;
-        let open: Option<UserTradeRow> = sqlx::query_as(
-            "SELECT * FROM user_trades \
-             WHERE user_id = ? AND ticker = ? AND exit_price IS NULL \
-             ORDER BY entered_at ASC, id ASC LIMIT 1",
-        )
-        .bind(user_id)
-        .bind(ticker)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(open) = open else {
-            tx.rollback().await?;
-            return Ok(None);
-        };
-        let close = compute(&open);
-        positive("exit price", close.exit_price)?;
-        finite_opt("pnl %", close.pnl_pct)?;
-        finite_opt("pnl $", close.pnl_usd)?;
-        let row: Option<UserTradeRow> = sqlx::query_as(
-            "UPDATE user_trades SET exit_price = ?, exited_at = ?, notes = ?, pnl_pct = ?, pnl_usd = ? \
-             WHERE id = ? AND user_id = ? AND exit_price IS NULL RETURNING *",
-        )
-        .bind(close.exit_price)
-        .bind(format_ts(close.exited_at))
-        .bind(&close.notes)
-        .bind(close.pnl_pct)
-        .bind(close.pnl_usd)
-        .bind(open.id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(row)
+        write_tx!(self, |tx| {
+            let open: Option<UserTradeRow> = sqlx::query_as(
+                "SELECT * FROM user_trades \
+                 WHERE user_id = $1 AND ticker = $2 AND exit_price IS NULL \
+                 ORDER BY entered_at ASC, id ASC LIMIT 1",
+            )
+            .bind(user_id)
+            .bind(ticker)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(open) = open else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            let close = compute(&open);
+            positive("exit price", close.exit_price)?;
+            finite_opt("pnl %", close.pnl_pct)?;
+            finite_opt("pnl $", close.pnl_usd)?;
+            let row: Option<UserTradeRow> = sqlx::query_as(CLOSE_TRADE)
+                .bind(close.exit_price)
+                .bind(Ts(close.exited_at))
+                .bind(&close.notes)
+                .bind(close.pnl_pct)
+                .bind(close.pnl_usd)
+                .bind(open.id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(row)
+        })
     }
 
     /// The user's trades (open and closed), newest entry first, optionally
@@ -240,16 +245,16 @@ impl Store {
         ticker: Option<&str>,
         limit: Option<u32>,
     ) -> Result<Vec<UserTradeRow>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT * FROM user_trades \
-             WHERE user_id = ?1 AND (?2 IS NULL OR ticker = ?2) \
-             ORDER BY entered_at DESC, id DESC LIMIT ?3",
+             WHERE user_id = $1 AND ($2 IS NULL OR ticker = $2) \
+             ORDER BY entered_at DESC, id DESC LIMIT $3",
         )
         .bind(user_id)
         .bind(ticker)
-        .bind(limit.map_or(-1, i64::from))
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(row_limit(limit))
+        .fetch_all(pool)
+        .await?))
     }
 
     /// The user's closed trades exited at or after `since` (`None` = all),
@@ -259,14 +264,19 @@ impl Store {
         user_id: &str,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<UserTradeRow>> {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| Ok(sqlx::query_as(
             "SELECT * FROM user_trades \
-             WHERE user_id = ?1 AND exit_price IS NOT NULL AND (?2 IS NULL OR exited_at >= ?2) \
+             WHERE user_id = $1 AND exit_price IS NOT NULL AND ($2 IS NULL OR exited_at >= $2) \
              ORDER BY exited_at ASC, id ASC",
         )
         .bind(user_id)
-        .bind(since.map(format_ts))
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(since.map(Ts))
+        .fetch_all(pool)
+        .await?))
     }
 }
+
+/// Closes one open trade of one user; binds exit price, exit time, notes,
+/// P&L %, P&L $, trade id, user id.
+const CLOSE_TRADE: &str = "UPDATE user_trades SET exit_price = $1, exited_at = $2, notes = $3, \
+     pnl_pct = $4, pnl_usd = $5 WHERE id = $6 AND user_id = $7 AND exit_price IS NULL RETURNING *";

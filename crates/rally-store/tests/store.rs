@@ -1,8 +1,49 @@
-//! Integration tests against real SQLite files in temporary directories.
+//! Integration tests of the store's guarantees, each run on both backends:
+//! a real SQLite file in a temporary directory, and a fresh database on the
+//! real PostgreSQL server `RALLY_TEST_POSTGRES_URL` names (skipped, with one
+//! line saying so, when it is unset; `.ci/run` sets it).
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::path::Path;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rally_store::*;
+
+/// For each named body `async fn NAME(url: &str, dir: &Path)`, a module
+/// `NAME` with two tests: `sqlite` (a file under `dir`) and `postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("models/rally.db").display().to_string();
+                super::$name(&url, dir.path()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let test = concat!(module_path!(), "::postgres");
+                let Some(db) = rally_testkit::TestDatabase::create(test).await else {
+                    return;
+                };
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(&db.url, dir.path()).await;
+            }
+        }
+    )* };
+}
+
+on_both_backends!(
+    commit_scan_is_idempotent_and_readable,
+    failed_commit_leaves_nothing,
+    outbox_state_transitions,
+    users_are_isolated_and_fifo,
+    concurrent_writers_do_not_lock,
+    csv_exports_are_deterministic,
+    multi_part_progress_only_moves_forward,
+    a_state_moves_between_backends_unchanged,
+);
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -113,43 +154,7 @@ fn commit(as_of: &str, tickers: &[&str]) -> ScanCommit {
 
 /// Every table's full contents as text, for before/after comparisons.
 async fn dump(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    for table in [
-        "scan_runs",
-        "positions",
-        "closed_trades",
-        "equity_snapshots",
-        "signals",
-        "outbox",
-        "outbox_delivery",
-        "users",
-        "user_trades",
-    ] {
-        let sql = format!("SELECT * FROM {table} ORDER BY 1, 2");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        use sqlx::{Column, Row, ValueRef};
-        for r in rows {
-            let mut line = format!("{table}:");
-            for (i, c) in r.columns().iter().enumerate() {
-                let raw = r.try_get_raw(i).unwrap();
-                let v = if raw.is_null() {
-                    "NULL".to_string()
-                } else if let Ok(s) = r.try_get::<String, _>(i) {
-                    s
-                } else if let Ok(x) = r.try_get::<i64, _>(i) {
-                    x.to_string()
-                } else {
-                    r.try_get::<f64, _>(i).unwrap().to_string()
-                };
-                line.push_str(&format!(" {}={v}", c.name()));
-            }
-            out.push(line);
-        }
-    }
-    out
+    store.dump().await.unwrap().lines()
 }
 
 #[tokio::test]
@@ -157,23 +162,23 @@ async fn open_creates_dirs_wal_and_schema() {
     let (dir, store) = fresh().await;
     assert!(dir.path().join("models/rally.db").exists());
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool().unwrap())
         .await
         .unwrap();
     assert_eq!(mode.to_lowercase(), "wal");
     let (fk,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool().unwrap())
         .await
         .unwrap();
     assert_eq!(fk, 1);
     let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool().unwrap())
         .await
         .unwrap();
     assert!(busy >= 5000, "busy timeout {busy}");
     let tables: Vec<(String,)> =
         sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(store.pool())
+            .fetch_all(store.sqlite_pool().unwrap())
             .await
             .unwrap();
     let names: Vec<_> = tables.into_iter().map(|(n,)| n).collect();
@@ -203,10 +208,20 @@ async fn open_creates_dirs_wal_and_schema() {
     let url = format!("sqlite://{}", dir.path().join("other/x.db").display());
     Store::open(&url).await.unwrap();
     assert!(dir.path().join("other/x.db").exists());
+    // Other schemes are refused without echoing the URL (it may hold a
+    // password); a PostgreSQL server that is not there says so, without it.
     assert!(matches!(
-        Store::open("postgres://user:hunter2@host/db").await,
+        Store::open("mysql://user:hunter2@host/db").await,
         Err(StoreError::UnsupportedUrl(m)) if !m.contains("hunter2")
     ));
+    match Store::open("postgres://user:hunter2@127.0.0.1:1/db").await {
+        Err(e @ StoreError::ServerOpen { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("postgres://127.0.0.1:1/db"), "{text}");
+            assert!(!text.contains("hunter2") && !text.contains("user@"), "{text}");
+        }
+        other => panic!("expected ServerOpen, got {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -219,9 +234,8 @@ async fn default_url_resolution() {
     }
 }
 
-#[tokio::test]
-async fn commit_scan_is_idempotent_and_readable() {
-    let (_dir, store) = fresh().await;
+async fn commit_scan_is_idempotent_and_readable(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     let c = commit("2024-05-01", &["AAPL", "TSLA"]);
     let first = store.commit_scan(&c).await.unwrap();
     assert_eq!(
@@ -305,28 +319,41 @@ async fn commit_scan_is_idempotent_and_readable() {
     assert_eq!(store.signals_on(d("2024-05-01")).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn failed_commit_leaves_nothing() {
-    let (_dir, store) = fresh().await;
+async fn failed_commit_leaves_nothing(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     store
         .commit_scan(&commit("2024-05-01", &["AAPL"]))
         .await
         .unwrap();
     let before = dump(&store).await;
-    // A NULL-violating row in the middle makes the transaction fail after
-    // positions were already deleted and re-inserted inside it.
+    // The scan_runs row is written last, and its CHECK refuses a negative
+    // count: the transaction fails after positions, journal, signals and
+    // outbox were written inside it.
     let mut bad = commit("2024-05-02", &["TSLA", "XOM"]);
     bad.base = Some(d("2024-05-01"));
-    bad.equity = None;
-    bad.signals[1].p_rally = f64::NAN; // SQLite stores NaN as NULL -> NOT NULL fails
-    assert!(store.commit_scan(&bad).await.is_err());
+    bad.n_scanned = -1;
+    assert!(matches!(
+        store.commit_scan(&bad).await,
+        Err(StoreError::Db(_))
+    ));
+    assert_eq!(dump(&store).await, before);
+    // A NaN is refused before anything is written, naming where it is
+    // (SQLite would store NULL, PostgreSQL the NaN).
+    let mut nan = commit("2024-05-02", &["TSLA"]);
+    nan.base = Some(d("2024-05-01"));
+    nan.signals[1].p_rally = f64::NAN;
+    match store.commit_scan(&nan).await {
+        Err(e @ StoreError::InvalidInput(_)) => {
+            assert!(e.to_string().contains("signal AMD: p_rally is NaN"), "{e}");
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
     assert_eq!(dump(&store).await, before);
     assert!(store.scan_run(d("2024-05-02")).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn outbox_state_transitions() {
-    let (_dir, store) = fresh().await;
+async fn outbox_state_transitions(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     store
         .commit_scan(&commit("2024-05-01", &["AAPL"]))
         .await
@@ -487,9 +514,8 @@ async fn outbox_state_transitions() {
     assert_eq!(store.pending_deliveries(now, 100).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn users_are_isolated_and_fifo() {
-    let (_dir, store) = fresh().await;
+async fn users_are_isolated_and_fifo(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     let alice = "111";
     let bob = "222";
     let u = store.ensure_user(alice).await.unwrap();
@@ -648,10 +674,8 @@ async fn users_are_isolated_and_fifo() {
     assert_eq!(store.user_closed_since(bob, None).await.unwrap().len(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_writers_do_not_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("models/rally.db").display().to_string();
+async fn concurrent_writers_do_not_lock(url: &str, _dir: &Path) {
+    let path = url.to_owned();
     Store::open(&path).await.unwrap();
     // Separate stores (separate pools) on one file, as the bot and the scanner.
     let mut handles = Vec::new();
@@ -710,28 +734,19 @@ async fn concurrent_writers_do_not_lock() {
         h.await.unwrap();
     }
     let store = Store::open(&path).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM user_trades")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(n, 200);
-    let (open,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM user_trades WHERE exit_price IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    assert_eq!(open, 200 - 8 * 12);
-    let (runs,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scan_runs")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(runs, 200);
+    let state = store.dump().await.unwrap();
+    assert_eq!(state.tables["user_trades"].len(), 200);
+    let mut open = 0;
+    for u in 0..3 {
+        open += store.all_open_user_trades(&format!("user{u}")).await.unwrap().len();
+    }
+    assert_eq!(open, 200 - 8 * 12, "every close closed a different lot");
+    assert_eq!(state.tables["scan_runs"].len(), 200);
 }
 
-#[tokio::test]
-async fn csv_exports_are_deterministic() {
-    let (dir, store) = fresh().await;
-    let models = dir.path().join("models");
+async fn csv_exports_are_deterministic(url: &str, dir: &Path) {
+    let store = Store::open(url).await.unwrap();
+    let models = dir.join("models");
     // Empty state exports headers only.
     store.export_all(&models).await.unwrap();
     assert_eq!(
@@ -790,9 +805,8 @@ async fn csv_exports_are_deterministic() {
     assert_eq!(names, [EQUITY_CSV, JOURNAL_CSV]);
 }
 
-#[tokio::test]
-async fn multi_part_progress_only_moves_forward() {
-    let (_dir, store) = fresh().await;
+async fn multi_part_progress_only_moves_forward(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     store.commit_scan(&commit("2024-05-01", &[])).await.unwrap();
     let now = t(22);
     let id = store.pending_deliveries(now, 10).await.unwrap()[0].event_id;
@@ -817,4 +831,77 @@ async fn multi_part_progress_only_moves_forward() {
         !store.mark_parts_delivered(id, "discord", 3).await.unwrap(),
         "terminal"
     );
+}
+
+/// A state built through every writer moves to a new store (of the other
+/// backend when one is available) row for row, ids included; the moved
+/// store goes on issuing fresh ids, and a move never merges into a store
+/// that already holds a state.
+async fn a_state_moves_between_backends_unchanged(url: &str, dir: &Path) {
+    let source = Store::open(url).await.unwrap();
+    source.commit_scan(&commit("2024-05-01", &["AAPL", "TSLA"])).await.unwrap();
+    let mut next = commit("2024-05-02", &["TSLA"]);
+    next.base = Some(d("2024-05-01"));
+    next.closed_trades.push(closed("AAPL", "2024-04-29", "2024-05-02", -20.0));
+    source.commit_scan(&next).await.unwrap();
+    let event = source.pending_deliveries(t(23), 10).await.unwrap()[0].event_id;
+    source.mark_delivered(event, "discord").await.unwrap();
+    source.mark_failed(event, "webhook", "HTTP 502", t(23), 5).await.unwrap();
+    source.set_capital("alice", 25_000.0).await.unwrap();
+    let trade = |user: &str, price: f64, h: u32| NewUserTrade {
+        user_id: user.into(),
+        ticker: "SPY".into(),
+        entry_price: price,
+        size: 0.1,
+        stop: Some(price * 0.95),
+        target: None,
+        entered_at: t(h),
+    };
+    source.insert_user_trade(&trade("alice", 100.0, 9)).await.unwrap();
+    source.insert_user_trade(&trade("bob", 200.0, 10)).await.unwrap();
+    source
+        .close_oldest_user_trade("alice", "SPY", |_| TradeClose {
+            exit_price: 110.0,
+            exited_at: t(15),
+            notes: Some("took profit".into()),
+            pnl_pct: Some(10.0),
+            pnl_usd: Some(250.0),
+        })
+        .await
+        .unwrap();
+    assert!(source.uncopied_columns().await.unwrap().is_empty());
+
+    // Into the other backend when this run is on SQLite and a server is
+    // configured, else into a SQLite file.
+    let _db;
+    let target_url = match (source.backend(), rally_testkit::TestDatabase::create("move target").await) {
+        (Backend::Sqlite, Some(db)) => {
+            let url = db.url.clone();
+            _db = db;
+            url
+        }
+        _ => dir.join("moved/rally.db").display().to_string(),
+    };
+    let target = Store::open(&target_url).await.unwrap();
+    assert!(target.uncopied_columns().await.unwrap().is_empty());
+    let report = source.copy_into(&target).await.unwrap();
+    assert_eq!(report.counts["user_trades"], 2);
+    assert_eq!(report.counts["outbox_delivery"], 4);
+    let (a, b) = (source.dump().await.unwrap(), target.dump().await.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.counts(), report.counts);
+    // Typed readers agree too.
+    assert_eq!(source.closed_trades(None).await.unwrap(), target.closed_trades(None).await.unwrap());
+    assert_eq!(source.user_trades("alice", None, None).await.unwrap(), target.user_trades("alice", None, None).await.unwrap());
+    assert_eq!(source.last_scan_run().await.unwrap(), target.last_scan_run().await.unwrap());
+    // The moved store issues new ids after the copied ones.
+    let new = target.insert_user_trade(&trade("bob", 210.0, 11)).await.unwrap();
+    let max_copied = source.user_trades("bob", None, None).await.unwrap()[0].id.max(
+        source.user_trades("alice", None, None).await.unwrap()[0].id,
+    );
+    assert!(new.id > max_copied, "id {} after {max_copied}", new.id);
+    // A second move into a store holding a state is refused, unchanged.
+    let held = target.dump().await.unwrap();
+    assert!(matches!(source.copy_into(&target).await, Err(StoreError::InvalidInput(_))));
+    assert_eq!(target.dump().await.unwrap(), held);
 }
