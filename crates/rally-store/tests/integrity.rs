@@ -1,11 +1,22 @@
 //! The store never loses, poisons or leaks state: optimistic concurrency of
 //! scan commits, refusal of foreign databases, read-only opening, and error
 //! messages that say their cause once. Real SQLite files in temporary
-//! directories; concurrency through separate pools and separate processes.
+//! directories, and (for the concurrency guarantees) a real PostgreSQL
+//! database too; concurrency through separate pools and separate processes.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rally_store::*;
+
+#[macro_use]
+mod common;
+
+on_both_backends!(
+    stale_base_conflicts_and_nothing_is_lost,
+    older_as_of_is_refused_unless_backfill,
+    racing_scans_never_lose_positions,
+    scan_in_another_process_conflicts,
+);
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -100,19 +111,19 @@ fn occurrences(hay: &str, needle: &str) -> usize {
 async fn sqlite_error_text_appears_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&db_path(&dir)).await.unwrap();
-    // NaN binds as NULL: the NOT NULL constraint of `positions.size` fails.
+    // The CHECK of `scan_runs.n_scanned` fails inside the transaction.
     let mut bad = scan("2024-05-01", None, &["AAPL"], &[]);
-    bad.positions[0].size = f64::NAN;
+    bad.n_scanned = -1;
     let err = store.commit_scan(&bad).await.unwrap_err();
     let plain = err.to_string();
     let chained = format!("{:#}", anyhow::Error::from(err));
     assert_eq!(
-        occurrences(&plain, "NOT NULL constraint failed"),
+        occurrences(&plain, "CHECK constraint failed"),
         1,
         "{plain}"
     );
     assert_eq!(
-        occurrences(&chained, "NOT NULL constraint failed"),
+        occurrences(&chained, "CHECK constraint failed"),
         1,
         "{chained}"
     );
@@ -147,20 +158,20 @@ struct Stored {
 }
 
 async fn stored(store: &Store) -> Stored {
-    let runs: Vec<(NaiveDate,)> = sqlx::query_as("SELECT as_of FROM scan_runs ORDER BY as_of")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let (outbox,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let dump = store.dump().await.unwrap();
+    let runs = dump.tables["scan_runs"]
+        .iter()
+        .map(|row| match row[0] {
+            Value::Date(d) => d,
+            ref other => panic!("as_of {other}"),
+        })
+        .collect();
     Stored {
         positions: store.open_positions().await.unwrap(),
         closed: store.closed_trades(None).await.unwrap(),
         equity: store.equity_history(None).await.unwrap(),
-        runs: runs.into_iter().map(|(r,)| r).collect(),
-        outbox,
+        runs,
+        outbox: dump.tables["outbox"].len() as i64,
     }
 }
 
@@ -177,10 +188,8 @@ fn tickers(positions: &[PositionRow]) -> Vec<&str> {
     positions.iter().map(|p| p.ticker.as_str()).collect()
 }
 
-#[tokio::test]
-async fn stale_base_conflicts_and_nothing_is_lost() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+async fn stale_base_conflicts_and_nothing_is_lost(url: &str, _dir: &Path) {
+    let path = url.to_owned();
     let seed = Store::open(&path).await.unwrap();
     seed.commit_scan(&scan("2024-05-01", None, &["AAPL"], &[]))
         .await
@@ -233,10 +242,8 @@ async fn stale_base_conflicts_and_nothing_is_lost() {
     );
 }
 
-#[tokio::test]
-async fn older_as_of_is_refused_unless_backfill() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&db_path(&dir)).await.unwrap();
+async fn older_as_of_is_refused_unless_backfill(url: &str, _dir: &Path) {
+    let store = Store::open(url).await.unwrap();
     store
         .commit_scan(&scan("2024-05-02", None, &["AAPL", "MSFT"], &[]))
         .await
@@ -291,10 +298,8 @@ async fn older_as_of_is_refused_unless_backfill() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_scans_never_lose_positions() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+async fn racing_scans_never_lose_positions(url: &str, _dir: &Path) {
+    let path = url.to_owned();
     Store::open(&path).await.unwrap();
     const TASKS: u32 = 4;
     const SCANS: u32 = 6;
@@ -433,16 +438,14 @@ fn child_outcomes(child: std::process::Child) -> (String, String) {
     (find("FIRST "), find("FINAL "))
 }
 
-#[tokio::test]
-async fn scan_in_another_process_conflicts() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = db_path(&dir);
+async fn scan_in_another_process_conflicts(url: &str, dir: &Path) {
+    let path = url.to_owned();
     let store = Store::open(&path).await.unwrap();
     store
         .commit_scan(&scan("2024-05-01", None, &["AAPL"], &[]))
         .await
         .unwrap();
-    let sync = dir.path().join("sync");
+    let sync = dir.join("sync");
     std::fs::create_dir(&sync).unwrap();
     // Both processes read the same base before either commits.
     let a = spawn_writer(&path, &sync, "2024-05-02", "MSFT");
@@ -518,7 +521,7 @@ fn files(dir: &Path) -> BTreeMap<String, (usize, u64)> {
 
 async fn application_id(store: &Store) -> i32 {
     sqlx::query_as::<_, (i32,)>("PRAGMA application_id")
-        .fetch_one(store.pool())
+        .fetch_one(store.sqlite_pool().unwrap())
         .await
         .unwrap()
         .0
