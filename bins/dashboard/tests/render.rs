@@ -506,12 +506,12 @@ fn older_schema_is_reported_not_migrated() {
             .await
             .unwrap();
         let last: (i64,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
-            .fetch_one(store.pool())
+            .fetch_one(store.sqlite_pool().unwrap())
             .await
             .unwrap();
         sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
             .bind(last.0)
-            .execute(store.pool())
+            .execute(store.sqlite_pool().unwrap())
             .await
             .unwrap();
         store.close().await;

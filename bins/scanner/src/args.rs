@@ -11,6 +11,7 @@ use rally_cli::{ConfigArg, DataArgs, JobsArg, ScanModelArg, TickerArgs};
     version,
     about = "Daily rally scan: signals, positions, alerts",
     long_about = "Daily rally scan: signals, positions, alerts.\n\nWithout a subcommand, `scanner [FLAGS]` is `scanner scan [FLAGS]`: the daily job.",
+    after_help = DATABASE_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -39,6 +40,39 @@ pub enum Cmd {
     Alerts {
         #[command(subcommand)]
         cmd: AlertsCmd,
+    },
+    /// The state store itself.
+    #[command(after_help = DATABASE_HELP)]
+    Store {
+        #[command(subcommand)]
+        cmd: StoreCmd,
+    },
+}
+
+/// Where the state lives, for every `--help` that touches it.
+pub const DATABASE_HELP: &str = "\
+State database (DATABASE_URL):
+  unset                        ./models/rally.db (SQLite, the default)
+  PATH or sqlite://PATH        a SQLite file
+  postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]
+                               PostgreSQL (postgresql:// works too)
+Move an existing state: scanner store migrate --to postgres://...";
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCmd {
+    /// Copy the whole state (positions, journal, equity, scans, outbox,
+    /// bot users and their trades) into another, empty database, in one
+    /// transaction, and check the copy row for row. The source is left as
+    /// it was; point DATABASE_URL at the target afterwards.
+    Migrate {
+        /// The target database URL (PostgreSQL or SQLite); it must hold no
+        /// state yet.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// The source database URL [default: DATABASE_URL, else
+        /// ./models/rally.db].
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
     },
 }
 

@@ -1,6 +1,7 @@
 //! `scanner`: the daily job. Scores the latest bar of every ticker, advances
 //! the system's positions, records everything in the state store, sends the
-//! alerts. Also `scanner health`, `scanner auto` and `scanner alerts test`.
+//! alerts. Also `scanner health`, `scanner auto`, `scanner alerts test` and
+//! `scanner store migrate`.
 //! Thin: parse the flags ([`args`]), set up logging and threads, run one
 //! job ([`jobs`]) and exit with its code.
 #![allow(clippy::print_stdout)]
@@ -13,7 +14,7 @@ use clap::Parser;
 use rally_cli::JobsArg;
 use rally_pipeline::state::StateDir;
 
-use args::{AlertsCmd, Cli, Cmd};
+use args::{AlertsCmd, Cli, Cmd, StoreCmd};
 
 async fn run(cmd: Cmd) -> Result<i32> {
     let state = StateDir::cwd();
@@ -25,6 +26,12 @@ async fn run(cmd: Cmd) -> Result<i32> {
         Cmd::Alerts {
             cmd: AlertsCmd::Test,
         } => jobs::alerts_test().await,
+        Cmd::Store {
+            cmd: StoreCmd::Migrate { to, from },
+        } => {
+            let from = from.clone().unwrap_or_else(|| state.database_url(true));
+            jobs::store_migrate(&from, to).await
+        }
     }
 }
 
@@ -32,7 +39,7 @@ async fn run(cmd: Cmd) -> Result<i32> {
 fn jobs_of(cmd: &Cmd) -> Option<&JobsArg> {
     match cmd {
         Cmd::Scan(a) | Cmd::Auto(a) => Some(&a.jobs),
-        Cmd::Health { .. } | Cmd::Alerts { .. } => None,
+        Cmd::Health { .. } | Cmd::Alerts { .. } | Cmd::Store { .. } => None,
     }
 }
 

@@ -28,7 +28,11 @@ impl TestDatabase {
     pub async fn create(test: &str) -> Option<TestDatabase> {
         let admin_url = std::env::var(POSTGRES_ENV).unwrap_or_default();
         if admin_url.trim().is_empty() {
-            eprintln!(
+            // Straight to stderr, past the test harness's capture, so the
+            // skip shows in a passing run.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
                 "{test}: PostgreSQL run skipped: {POSTGRES_ENV} is not set \
                  (`export {POSTGRES_ENV}=$(.ci/postgres)` starts a local server)"
             );

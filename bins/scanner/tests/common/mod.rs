@@ -200,6 +200,31 @@ pub fn prepared_copy() -> tempfile::TempDir {
     d
 }
 
+/// A copy of the prepared state whose database is a fresh PostgreSQL
+/// database: the SQLite state moved in with `Store::copy_into` (the move
+/// users make with `scanner store migrate`), then deleted, so a scanner
+/// that ignored `DATABASE_URL` would not find it. `None` (after one line
+/// saying so) when no test server is configured.
+pub fn prepared_on_postgres(test: &str) -> Option<(tempfile::TempDir, rally_testkit::TestDatabase)> {
+    let dir = prepared_copy();
+    let file = dir.path().join("models").join("rally.db");
+    let db = runtime().block_on(async {
+        let db = rally_testkit::TestDatabase::create(test).await?;
+        let source = Store::open_read_only(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let target = Store::open(&db.url).await.unwrap();
+        source.copy_into(&target).await.unwrap();
+        source.close().await;
+        target.close().await;
+        Some(db)
+    })?;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    Some((dir, db))
+}
+
 /// The scanner binary, run in `cwd` with a clean environment: no
 /// `DATABASE_URL` (so `models/rally.db` is used), no fault injection, no
 /// ambient `RALLY_*` settings.
@@ -307,61 +332,34 @@ impl Dump {
     }
 }
 
-fn cell(row: &sqlx::sqlite::SqliteRow, i: usize) -> String {
-    use sqlx::{Row, TypeInfo, ValueRef};
-    let raw = row.try_get_raw(i).unwrap();
-    if raw.is_null() {
-        return "NULL".into();
-    }
-    let ty = raw.type_info().name().to_owned();
-    match ty.as_str() {
-        "INTEGER" => format!("{}", row.try_get_unchecked::<i64, _>(i).unwrap()),
-        // {:?} round-trips: two reals print the same iff they are equal.
-        "REAL" => format!("{:?}", row.try_get_unchecked::<f64, _>(i).unwrap()),
-        "TEXT" => format!("{:?}", row.try_get_unchecked::<String, _>(i).unwrap()),
-        "BLOB" => format!("{:?}", row.try_get_unchecked::<Vec<u8>, _>(i).unwrap()),
-        other => panic!("column of unexpected type {other}"),
-    }
-}
-
-/// Dump the state of the state directory `root`.
+/// Dump the state of the state directory `root` (its SQLite database).
 pub fn dump(root: &Path) -> Dump {
     let db = root.join("models").join("rally.db");
     assert!(db.exists(), "{} does not exist", db.display());
+    dump_db(&format!("sqlite://{}", db.display()), root)
+}
+
+/// Dump the state in the database `url`, with the CSV exports of the state
+/// directory `root`. The rows are the store's canonical dump, the same
+/// text on either backend: a PostgreSQL run compares with a SQLite one.
+pub fn dump_db(url: &str, root: &Path) -> Dump {
     let tables = runtime().block_on(async {
-        let store = Store::open(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        let names: Vec<(String,)> =
-            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-        let mut out = BTreeMap::new();
-        for (name,) in names {
-            // The table names come from sqlite_master, not from input.
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{name}\"")))
-                .fetch_all(store.pool())
-                .await
-                .unwrap();
-            let mut lines: Vec<String> = rows
-                .iter()
-                .map(|r| {
-                    use sqlx::Row;
-                    let cols = r.columns();
-                    (0..cols.len())
-                        .map(|i| {
-                            use sqlx::Column;
-                            format!("{}={}", cols[i].name(), cell(r, i))
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
-            lines.sort();
-            out.insert(name, lines);
-        }
+        let store = Store::open_read_only(url).await.unwrap();
+        let dump = store.dump().await.unwrap();
         store.close().await;
+        let mut out = BTreeMap::new();
+        for line in dump.lines() {
+            let (table, row) = line.split_once(": ").unwrap();
+            out.entry(table.to_owned())
+                .or_insert_with(Vec::new)
+                .push(row.to_owned());
+        }
+        for table in dump.tables.keys() {
+            out.entry((*table).to_owned()).or_default();
+        }
+        for rows in out.values_mut() {
+            rows.sort();
+        }
         out
     });
     let mut csvs = BTreeMap::new();
