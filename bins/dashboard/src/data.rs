@@ -197,6 +197,9 @@ impl Snapshot {
 /// in-memory database.
 pub fn database_file(url_or_path: &str) -> Option<PathBuf> {
     let s = url_or_path.trim();
+    if rally_store::Backend::of_url(s) == rally_store::Backend::Postgres {
+        return None;
+    }
     let rest = match s.strip_prefix("sqlite:") {
         Some(r) => r.strip_prefix("//").unwrap_or(r),
         None => s,
@@ -214,11 +217,7 @@ pub fn database_file(url_or_path: &str) -> Option<PathBuf> {
 fn shown_database(url_or_path: &str) -> String {
     match database_file(url_or_path) {
         Some(p) => p.display().to_string(),
-        None => url_or_path
-            .split('?')
-            .next()
-            .unwrap_or(url_or_path)
-            .to_owned(),
+        None => rally_store::shown_url(url_or_path),
     }
 }
 
@@ -485,6 +484,10 @@ mod tests {
         assert_eq!(database_file("sqlite:x.db"), Some(PathBuf::from("x.db")));
         assert_eq!(database_file("/p/y.db"), Some(PathBuf::from("/p/y.db")));
         assert_eq!(database_file("sqlite::memory:"), None);
+        // A server is no file, and is shown without its credentials.
+        let pg = "postgres://rally:hunter2@db.internal:5433/state?sslmode=require";
+        assert_eq!(database_file(pg), None);
+        assert_eq!(shown_database(pg), "postgres://db.internal:5433/state");
     }
 
     #[test]

@@ -75,3 +75,54 @@ fn interactive_mode_needs_a_terminal() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("use --once"), "{err}");
 }
+
+/// `DATABASE_URL=postgres://…`: the dashboard reads the same state from
+/// PostgreSQL (read-only) and shows the same screen as from the SQLite
+/// file, naming the server without its password.
+#[test]
+fn once_reads_the_same_state_from_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(db) = rt.block_on(rally_testkit::TestDatabase::create(
+        "once_reads_the_same_state_from_postgres",
+    )) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    common::fill_store_blocking(dir.path());
+    let file = dir.path().join("models/rally.db");
+    rt.block_on(async {
+        let source = rally_store::Store::open_read_only(file.to_str().unwrap())
+            .await
+            .unwrap();
+        let target = rally_store::Store::open(&db.url).await.unwrap();
+        source.copy_into(&target).await.unwrap();
+        source.close().await;
+        target.close().await;
+    });
+    let once = |url: &str| {
+        let out = Command::new(BIN)
+            .args(["--once", "--journal", "3"])
+            .current_dir(dir.path())
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let from_file = once(file.to_str().unwrap());
+    let secret = db.url.replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
+    let from_server = once(&secret);
+    assert!(from_file.contains("Journal — 3 of 5 closed trades"), "{from_file}");
+    assert!(!from_server.contains("hunter2"), "{from_server}");
+    let shown = rally_store::shown_url(&db.url);
+    assert!(from_server.contains(&shown[..shown.len().min(40)]), "{from_server}");
+    // The same screen, but for where the state lives.
+    let strip = |text: &str, place: &str| text.replace(place, "<store>");
+    assert_eq!(
+        strip(&from_server, &shown).lines().filter(|l| !l.contains("<store>")).collect::<Vec<_>>(),
+        strip(&from_file, &file.display().to_string()).lines().filter(|l| !l.contains("<store>")).collect::<Vec<_>>()
+    );
+}

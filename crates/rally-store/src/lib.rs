@@ -45,7 +45,7 @@ pub use rows::{
     ClosedTradeRow, EquitySnapshot, PositionRow, ScanRun, SignalRow, UserRow, UserTradeRow,
 };
 pub use scan::{CommitOutcome, ScanBase, ScanCommit};
-pub use store::{Backend, Store};
+pub use store::{Backend, Store, shown_url};
 pub use time::format_ts;
 pub use users::{NewUserTrade, TradeClose};
 

@@ -51,15 +51,28 @@ pub(crate) async fn lock_writers(tx: &mut PgConnection) -> Result<()> {
 /// Parses the URL; errors never echo it (it may hold a password).
 fn connect_options(url: &str) -> Result<(PgConnectOptions, String)> {
     let opts = PgConnectOptions::from_str(url.trim()).map_err(|_| {
-        StoreError::InvalidInput("malformed PostgreSQL URL in DATABASE_URL (not shown: it may hold a password)".into())
+        StoreError::InvalidInput(
+            "malformed PostgreSQL URL in DATABASE_URL (not shown: it may hold a password)".into(),
+        )
     })?;
-    let shown = format!(
+    let shown = shown_options(&opts);
+    Ok((opts, shown))
+}
+
+fn shown_options(opts: &PgConnectOptions) -> String {
+    format!(
         "postgres://{}:{}/{}",
         opts.get_host(),
         opts.get_port(),
         opts.get_database().unwrap_or_default()
-    );
-    Ok((opts, shown))
+    )
+}
+
+/// `postgres://host:port/database` of a URL, `None` when it does not parse.
+pub(crate) fn shown(url: &str) -> Option<String> {
+    PgConnectOptions::from_str(url.trim())
+        .ok()
+        .map(|o| shown_options(&o))
 }
 
 async fn pool(opts: PgConnectOptions, server: &str) -> Result<PgPool> {

@@ -191,6 +191,17 @@ impl Store {
     }
 }
 
+/// How `url` may be shown to a user or written to a log: a PostgreSQL URL
+/// as `postgres://host:port/database` (no user, password or options), any
+/// other without its query string.
+pub fn shown_url(url: &str) -> String {
+    match Backend::of_url(url) {
+        Backend::Postgres => postgres::shown(url)
+            .unwrap_or_else(|| "a malformed PostgreSQL URL (not shown)".to_owned()),
+        Backend::Sqlite => url.split('?').next().unwrap_or(url).to_owned(),
+    }
+}
+
 impl Backend {
     /// The backend a database URL names: PostgreSQL for `postgres://` and
     /// `postgresql://`, SQLite for everything else (which `sqlite.rs`
