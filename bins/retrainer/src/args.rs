@@ -141,6 +141,11 @@ pub enum Cmd {
         /// Universe file (default: the shipped ~520 names).
         #[arg(long = "universe-file")]
         universe_file: Option<PathBuf>,
+        /// Database the scan stage commits to (default: a SQLite file in
+        /// --state). To time PostgreSQL, name an empty scratch database:
+        /// the bench writes a scan into it. DATABASE_URL is never used here.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         #[command(flatten)]
         jobs: JobsArg,
     },

@@ -240,6 +240,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             years,
             state: dir,
             universe_file,
+            database,
             jobs,
         } => {
             jobs.apply()?;
@@ -253,8 +254,13 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let stages =
-                rt.block_on(rally_research::bench::run_bench(&bench_state, list, years))?;
+            let database = database.unwrap_or_else(|| bench_state.database_url(false));
+            let stages = rt.block_on(rally_research::bench::run_bench(
+                &bench_state,
+                &database,
+                list,
+                years,
+            ))?;
             let mut t = report::Table::new(
                 &format!(
                     "Bench: {} x {} years (synthetic), {} worker threads",

@@ -40,9 +40,12 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Run the three stages over `tickers` of a synthetic market of `years`
-/// years, keeping state in `state` (a scratch directory).
+/// years, keeping state in `state` (a scratch directory) and the scan's
+/// commit in the store at `database_url` (a scratch database: SQLite in
+/// `state` by default, or PostgreSQL to time that backend).
 pub async fn run_bench(
     state: &StateDir,
+    database_url: &str,
     tickers: &[String],
     years: u32,
 ) -> Result<Vec<StageResult>, PipelineError> {
@@ -99,7 +102,7 @@ pub async fn run_bench(
         });
     }
 
-    let store = Store::open(&state.database_url(false)).await?;
+    let store = Store::open(database_url).await?;
     let t0 = Instant::now();
     let rep = run_scan(
         state,
