@@ -59,16 +59,6 @@ impl IndexList {
             IndexList::NasdaqGlobalSelect => "Nasdaq Global Select",
         }
     }
-
-    fn from_label(s: &str) -> Option<IndexList> {
-        [
-            IndexList::Sp500,
-            IndexList::Nasdaq100,
-            IndexList::NasdaqGlobalSelect,
-        ]
-        .into_iter()
-        .find(|l| l.label().eq_ignore_ascii_case(s.trim()))
-    }
 }
 
 impl std::fmt::Display for IndexList {
@@ -181,13 +171,9 @@ impl Listing {
     }
 
     /// The list as CSV (see [`HEADER`]).
-    pub fn to_csv(&self) -> Result<String, ListingError> {
-        let err = |e: &dyn std::fmt::Display| ListingError::Read {
-            path: PathBuf::from(REFRESHED_FILE),
-            message: e.to_string(),
-        };
+    pub fn to_csv(&self) -> std::io::Result<String> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(HEADER).map_err(|e| err(&e))?;
+        w.write_record(HEADER)?;
         let refreshed = self
             .refreshed_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -200,21 +186,23 @@ impl Listing {
                 &lists.join("; "),
                 &date,
                 &refreshed,
-            ])
-            .map_err(|e| err(&e))?;
+            ])?;
         }
-        let bytes = w.into_inner().map_err(|e| err(&e))?;
-        String::from_utf8(bytes).map_err(|e| err(&e))
+        let bytes = w
+            .into_inner()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        String::from_utf8(bytes).map_err(std::io::Error::other)
     }
 
     /// Writes the list to `path` atomically: a reader sees the previous
     /// list or this one, never a torn file.
     pub fn write(&self, path: &Path) -> Result<(), ListingError> {
-        let text = self.to_csv()?;
-        crate::cache::atomic_write(path, text.as_bytes()).map_err(|source| ListingError::Write {
+        let fail = |source| ListingError::Write {
             path: path.to_owned(),
             source,
-        })
+        };
+        let text = self.to_csv().map_err(fail)?;
+        crate::cache::atomic_write(path, text.as_bytes()).map_err(fail)
     }
 }
 
@@ -281,7 +269,7 @@ fn parse_list(text: &str, path: &Path) -> Result<ReadList, ListingError> {
             .position(|h| h.trim().eq_ignore_ascii_case(name))
     };
     let sym = col("symbol").ok_or_else(|| err("no Symbol column".into()))?;
-    let (added, refreshed, lists) = (col("date added"), col("refreshed"), col("lists"));
+    let (added, refreshed) = (col("date added"), col("refreshed"));
     let mut symbols = Vec::new();
     let mut dates = Vec::new();
     let mut refreshed_at: Option<DateTime<Utc>> = None;
@@ -311,14 +299,6 @@ fn parse_list(text: &str, path: &Path) -> Result<ReadList, ListingError> {
                     "universe {}: line {line}: Refreshed {r:?} is not an RFC 3339 instant",
                     path.display()
                 ),
-            }
-        }
-        if let Some(l) = field(lists) {
-            for part in l.split(';').filter(|p| IndexList::from_label(p).is_none()) {
-                tracing::debug!(
-                    "universe {}: line {line}: unknown list {part:?}",
-                    path.display()
-                );
             }
         }
     }
