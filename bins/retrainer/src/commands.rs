@@ -2,7 +2,6 @@
 //! one pipeline or research call and renders the result.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
@@ -16,11 +15,13 @@ use rally_pipeline::report;
 use rally_pipeline::retrain::{RetrainOptions, retrain_family};
 use rally_pipeline::state::StateDir;
 use rally_research::report as research_report;
-use rally_research::sweep::{Sweep, optimisation_grid, optimisation_grid_v2, sweep, sweep_v2};
+use rally_research::sweep::{
+    Sweep, TradeFrom, optimisation_grid, optimisation_grid_v2, sweep_v2_with, sweep_with,
+};
 use rally_store::Store;
 use rally_trade::TradeConfig;
 
-use crate::args::{Cmd, DEFAULT_UNIVERSE_FILE, TrainArgs};
+use crate::args::{Cmd, TrainArgs};
 
 /// Research runs default to the 14-asset basket.
 pub(crate) fn research_tickers(d: &DataArgs) -> Result<Vec<String>> {
@@ -118,6 +119,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             asset,
             run_all,
             universe,
+            member_since,
             configs: names,
             plot,
             json,
@@ -128,10 +130,18 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             jobs,
         } => {
             jobs.apply()?;
+            let mut trade_from = TradeFrom::default();
             let list = match (&asset, run_all, &universe) {
                 (Some(a), false, None) => vec![rally_data::normalise_symbol(a)],
                 (None, true, None) => Universe::default_basket().tickers,
-                (None, false, Some(f)) => Universe::from_csv(f)?.tickers,
+                (None, false, Some(f)) => {
+                    let file = f.as_deref().or(data.universe_file.as_deref());
+                    let chosen = crate::universe::chosen(file, &state)?;
+                    if member_since {
+                        trade_from = crate::universe::trade_from(&chosen);
+                    }
+                    chosen.universe.tickers
+                }
                 (None, false, None) if !data.tickers.is_empty() => research_tickers(&data)?,
                 _ => bail!("choose one of --asset T, --run-all, --universe [FILE] (or --tickers)"),
             };
@@ -140,7 +150,14 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let t0 = std::time::Instant::now();
             eprintln!("{}", family_line(model.model));
             let detail = plot || report.is_some();
-            let s = sweeper(model.model)(&setup.access(), &list, &cfgs, BarrierRule::Auto, detail)?;
+            let s = sweeper(model.model)(
+                &setup.access(),
+                &list,
+                &cfgs,
+                BarrierRule::Auto,
+                detail,
+                &trade_from,
+            )?;
             if let Some(path) = &report {
                 crate::pages::backtest(path, &s, model.family().as_str(), &data)?;
             }
@@ -192,6 +209,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
                 &grid,
                 BarrierRule::Auto,
                 report.is_some(),
+                &TradeFrom::default(),
             )?;
             if let Some(path) = &report {
                 crate::pages::optimize(path, &s, model.family().as_str(), &data)?;
@@ -220,13 +238,15 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             let access = setup.access();
             eprintln!("{}", family_line(model.model));
             let sweep = sweeper(model.model);
-            let auto = sweep(&access, &list, &base, BarrierRule::Auto, false)?;
+            let whole = TradeFrom::default();
+            let auto = sweep(&access, &list, &base, BarrierRule::Auto, false, &whole)?;
             let hand = sweep(
                 &access,
                 &list,
                 &base,
                 BarrierRule::Fixed(Barriers::HAND_TUNED),
                 false,
+                &whole,
             )?;
             print!("{}", research_report::validate_text(&auto, &hand));
             Ok(if auto.failed.is_empty() && hand.failed.is_empty() {
@@ -235,6 +255,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
                 1
             })
         }
+        Cmd::Universe { cmd } => crate::universe::run(&state, &cmd),
         Cmd::Bench {
             fraction,
             years,
@@ -244,8 +265,7 @@ pub fn run(cmd: Cmd) -> Result<i32> {
             jobs,
         } => {
             jobs.apply()?;
-            let file = universe_file.unwrap_or_else(|| PathBuf::from(DEFAULT_UNIVERSE_FILE));
-            let universe = Universe::from_csv(&file)?;
+            let universe = crate::universe::chosen(universe_file.as_deref(), &state)?.universe;
             let n = ((universe.tickers.len() as f64 * fraction.clamp(0.0, 1.0)).round() as usize)
                 .max(1);
             let list = &universe.tickers[..n.min(universe.tickers.len())];
@@ -295,13 +315,14 @@ type Sweeper = fn(
     &[TradeConfig],
     BarrierRule,
     bool,
+    &TradeFrom,
 ) -> Result<Sweep, rally_pipeline::PipelineError>;
 
 /// The research sweep of a model family.
 fn sweeper(family: ModelFamily) -> Sweeper {
     match family {
-        ModelFamily::Classic => sweep,
-        ModelFamily::V2 => sweep_v2,
+        ModelFamily::Classic => sweep_with,
+        ModelFamily::V2 => sweep_v2_with,
     }
 }
 

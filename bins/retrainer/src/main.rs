@@ -9,6 +9,7 @@ mod args;
 mod commands;
 mod evaluate;
 mod pages;
+mod universe;
 
 use anyhow::Context;
 use clap::Parser;

@@ -5,7 +5,8 @@
 //! ticker), the three [`Source`]s (`csv:DIR`, `yahoo`, `synthetic[:SEED]`),
 //! the cleaning rules of METHOD §1 with a per-ticker [`CleanReport`], the
 //! data-quality [`guard`] (bad prints, unadjusted splits, future rows), VIX as-of
-//! alignment, the MessagePack [`cache`], and [`universe`] lists.
+//! alignment, the MessagePack [`cache`], and [`universe`] lists with their
+//! refresh from public sources ([`listings`]).
 //!
 //! It is *not* where numbers are derived from bars: indicators and features
 //! live in `rally-features`, models in `rally-model`.
@@ -14,6 +15,7 @@ pub mod cache;
 pub mod clean;
 mod error;
 pub mod guard;
+pub mod listings;
 pub mod series;
 pub mod source;
 pub mod spec;

@@ -3,6 +3,7 @@
 //! out-of-sample P(rally). Only what the reports need is kept per ticker,
 //! so a 500-ticker universe fits in memory.
 
+use chrono::NaiveDate;
 use rally_data::Series;
 use rally_model::walkforward::{BarrierRule, OosRow};
 use rally_model::{ClassMetrics, ReliabilityBin, reliability_table};
@@ -103,18 +104,51 @@ impl Sweep {
     }
 }
 
+/// From which date each ticker may trade: index members only from the day
+/// they joined, against survivorship bias (`backtest --member-since`).
+/// A ticker without a date trades over its whole history.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradeFrom(BTreeMap<String, NaiveDate>);
+
+impl TradeFrom {
+    pub fn new(since: BTreeMap<String, NaiveDate>) -> TradeFrom {
+        TradeFrom(since)
+    }
+
+    /// The date `ticker` may trade from, if one is known.
+    pub fn since(&self, ticker: &str) -> Option<NaiveDate> {
+        self.0.get(ticker).copied()
+    }
+
+    /// Hides the P of `ticker`'s bars before its date. Every trade, sleeve
+    /// and benchmark of a backtest starts at the first bar with a P, so
+    /// this is the one cut they all follow; the walk-forward still trains
+    /// on the whole history.
+    pub fn restrict(&self, ticker: &str, dates: &[NaiveDate], p: &mut [f64]) {
+        if let Some(since) = self.since(ticker) {
+            for (x, d) in p.iter_mut().zip(dates) {
+                if *d < since {
+                    *x = f64::NAN;
+                }
+            }
+        }
+    }
+}
+
 fn run_one(
     series: Series,
     vix: &Series,
     configs: &[TradeConfig],
     rule: BarrierRule,
     keep_detail: bool,
+    trade_from: &TradeFrom,
 ) -> Result<AssetRun, PipelineError> {
     let ticker = series.ticker.clone();
     let prepared = Prepared::new(&series, vix)?;
     let inp = prepared.inputs(&series);
     let wf = walk_forward_rule(&inp, rule).map_err(|e| e.for_ticker(&ticker))?;
-    let p = wf.p_series(series.len());
+    let mut p = wf.p_series(series.len());
+    trade_from.restrict(&ticker, &series.dates, &mut p);
     let backtests = configs
         .iter()
         .map(|c| backtest_p(&series, &prepared.frame, &p, c, None))
@@ -175,11 +209,30 @@ pub fn sweep(
     rule: BarrierRule,
     keep_detail: bool,
 ) -> Result<Sweep, PipelineError> {
+    sweep_with(
+        data,
+        tickers,
+        configs,
+        rule,
+        keep_detail,
+        &TradeFrom::default(),
+    )
+}
+
+/// [`sweep`] with each ticker trading only from its [`TradeFrom`] date.
+pub fn sweep_with(
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    configs: &[TradeConfig],
+    rule: BarrierRule,
+    keep_detail: bool,
+    trade_from: &TradeFrom,
+) -> Result<Sweep, PipelineError> {
     let vix = data.vix()?;
     let loaded = data.load(tickers);
     let runs: Vec<Result<AssetRun, PipelineError>> = loaded
         .into_par_iter()
-        .map(|l| run_one(l?, &vix, configs, rule, keep_detail))
+        .map(|l| run_one(l?, &vix, configs, rule, keep_detail, trade_from))
         .collect();
     let mut out = Sweep {
         configs: configs.to_vec(),
@@ -209,6 +262,26 @@ pub fn sweep_v2(
     configs: &[TradeConfig],
     rule: BarrierRule,
     keep_detail: bool,
+) -> Result<Sweep, PipelineError> {
+    sweep_v2_with(
+        data,
+        tickers,
+        configs,
+        rule,
+        keep_detail,
+        &TradeFrom::default(),
+    )
+}
+
+/// [`sweep_v2`] with each ticker trading only from its [`TradeFrom`] date
+/// (the pooled fits still see every ticker's whole history).
+pub fn sweep_v2_with(
+    data: &DataAccess<'_>,
+    tickers: &[String],
+    configs: &[TradeConfig],
+    rule: BarrierRule,
+    keep_detail: bool,
+    trade_from: &TradeFrom,
 ) -> Result<Sweep, PipelineError> {
     let vix = data.vix()?;
     let prepared: Vec<Result<V2Ticker, PipelineError>> = data
@@ -240,7 +313,7 @@ pub fn sweep_v2(
         .map(|(r, t)| {
             (
                 r.ticker.clone(),
-                v2_asset(r, t, configs, &by_year, keep_detail),
+                v2_asset(r, t, configs, &by_year, keep_detail, trade_from),
             )
         })
         .collect();
@@ -270,12 +343,14 @@ fn v2_asset(
     configs: &[TradeConfig],
     by_year: &BTreeMap<i32, &V2Fold>,
     keep_detail: bool,
+    trade_from: &TradeFrom,
 ) -> Result<AssetRun, PipelineError> {
     let n = t.series.len();
     let mut p = vec![f64::NAN; n];
     for row in &r.rows {
         p[row.t] = row.p_rally;
     }
+    trade_from.restrict(&r.ticker, &t.series.dates, &mut p);
     let backtests = (0..configs.len())
         .map(|k| {
             let mut entry = vec![f64::NAN; n];

@@ -7,6 +7,8 @@
 //! runs its own bounded-concurrency async fetch inside `load_many`.
 
 pub mod csv;
+#[cfg(feature = "yahoo")]
+pub(crate) mod http;
 pub mod synthetic;
 #[cfg(feature = "yahoo")]
 pub mod yahoo;

@@ -26,8 +26,6 @@ use crate::source::{Loaded, Source};
 
 /// Where the chart API lives unless `YAHOO_API_BASE` says otherwise.
 pub const DEFAULT_YAHOO_API_BASE: &str = "https://query1.finance.yahoo.com";
-/// Yahoo answers scripted user agents with 429s; look like a browser.
-const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
 /// A `Retry-After` longer than this is not waited for within one run.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -225,11 +223,7 @@ impl YahooSource {
     }
 
     async fn fetch_all_async(&self, tickers: &[String]) -> Vec<Result<Loaded, DataError>> {
-        let client = match reqwest::Client::builder()
-            .timeout(self.timeout)
-            .user_agent(USER_AGENT)
-            .build()
-        {
+        let client = match crate::source::http::client(self.timeout) {
             Ok(c) => c,
             Err(e) => return fail_all(tickers, &format!("cannot build HTTP client: {e}")),
         };
