@@ -209,6 +209,38 @@ pub fn live_figure_rows(b: &LiveBenchmark) -> Vec<LiveRow> {
     ]
 }
 
+/// The live figures as aligned plain-text lines: a header of
+/// [`LIVE_LINES`], then one line per figure, every column as wide as its
+/// widest cell (numbers right-aligned) — for monospace views without a
+/// table widget (the dashboard's panel, the bot's embed).
+pub fn live_figure_lines(b: &LiveBenchmark) -> Vec<String> {
+    let rows = live_figure_rows(b);
+    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    let widths = LIVE_LINES.map(|h| h.chars().count());
+    let widths: Vec<usize> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            rows.iter()
+                .map(|(_, c)| c[i].chars().count())
+                .fold(w, usize::max)
+        })
+        .collect();
+    let line = |name: &str, cells: [&str; 3]| {
+        let mut s = format!("{name:<name_w$}");
+        for (c, w) in cells.iter().zip(&widths) {
+            let _ = write!(s, "  {c:>w$}");
+        }
+        s
+    };
+    std::iter::once(line("", LIVE_LINES))
+        .chain(
+            rows.iter()
+                .map(|(n, c)| line(n, c.each_ref().map(String::as_str))),
+        )
+        .collect()
+}
+
 /// What the live figures cover: since when, how many equity dates and
 /// tickers.
 pub fn live_caption(b: &LiveBenchmark) -> String {
@@ -707,6 +739,17 @@ mod tests {
         assert!(row_of(&text, "total").contains("+4.17%"), "{text}");
         assert!(!text.contains("│ CAGR"), "{text}");
         assert!(text.contains("returns only"), "{text}");
+    }
+
+    #[test]
+    fn the_live_figures_as_aligned_lines() {
+        let b = crate::scan::summary_tests::sample_benchmark(true);
+        let lines = live_figure_lines(&b);
+        assert_eq!(lines[0], "          system  buy & hold  every compr.");
+        assert_eq!(lines[1], "total     +1.03%      +4.17%        -0.52%");
+        assert_eq!(lines[6], "exposure  21.40%     100.00%        30.00%");
+        assert_eq!(lines.len(), 7);
+        assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()));
     }
 
     fn row_of<'a>(text: &'a str, name: &str) -> &'a str {

@@ -1,10 +1,10 @@
 //! The system beside its benchmarks (issue #26): every live figure of the
 //! last scan — total return, CAGR, Sharpe, Sortino, max drawdown, exposure
 //! of the system, buy-and-hold and every compressed bar — as a small
-//! three-column table in the Overview tab. The cells are the scan report's
-//! and the bot's (`rally_pipeline::report::live_figure_rows`).
+//! three-column table in the Overview tab. The lines are the bot's, the
+//! cells the scan report's (`rally_pipeline::report::live_figure_lines`).
 
-use rally_pipeline::report::{LIVE_LINES, live_caption, live_figure_rows, live_note};
+use rally_pipeline::report::{live_caption, live_figure_lines, live_note};
 use rally_pipeline::scan::LiveBenchmark;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -18,45 +18,18 @@ use super::style::{block, wrapped_rows};
 /// the chart instead.
 const MIN_CHART_W: u16 = 40;
 
-/// The table's text lines: a header, then one row per figure, every column
-/// as wide as its widest cell (numbers right-aligned).
-fn table_rows(b: &LiveBenchmark) -> (String, Vec<String>) {
-    let rows = live_figure_rows(b);
-    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..LIVE_LINES.len())
-        .map(|i| {
-            rows.iter()
-                .map(|(_, c)| c[i].chars().count())
-                .chain([LIVE_LINES[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |name: &str, cells: &[&str]| {
-        let mut s = format!("{name:<name_w$}");
-        for (c, w) in cells.iter().zip(&widths) {
-            s.push_str(&format!("  {c:>w$}"));
-        }
-        s
-    };
-    let header = line("", &LIVE_LINES);
-    let body = rows
-        .iter()
-        .map(|(n, c)| line(n, &c.each_ref().map(String::as_str)))
-        .collect();
-    (header, body)
-}
-
 /// The panel's lines: the table, what it covers, and why figures are
 /// missing when they are.
 pub(super) fn benchmark_lines(b: &LiveBenchmark) -> Vec<Line<'static>> {
-    let (header, body) = table_rows(b);
     let gray = Style::default().fg(Color::Gray);
-    let mut lines = vec![Line::from(Span::styled(
-        header,
-        gray.add_modifier(Modifier::BOLD),
-    ))];
-    lines.extend(body.into_iter().map(Line::from));
+    let mut lines: Vec<Line<'static>> = live_figure_lines(b)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => Line::from(Span::styled(l, gray.add_modifier(Modifier::BOLD))),
+            _ => Line::from(l),
+        })
+        .collect();
     lines.push(Line::from(Span::styled(live_caption(b), gray)));
     if let Some(note) = live_note(b) {
         lines.push(Line::from(Span::styled(note, gray)));
@@ -66,8 +39,10 @@ pub(super) fn benchmark_lines(b: &LiveBenchmark) -> Vec<Line<'static>> {
 
 /// The panel's width: the table's and its borders.
 fn panel_width(b: &LiveBenchmark) -> u16 {
-    let (header, _) = table_rows(b);
-    u16::try_from(header.chars().count() + 2).unwrap_or(u16::MAX)
+    let w = live_figure_lines(b)
+        .first()
+        .map_or(0, |l| l.chars().count());
+    u16::try_from(w + 2).unwrap_or(u16::MAX)
 }
 
 /// Splits `area` between the equity chart and the benchmark panel: beside
