@@ -125,8 +125,15 @@ fn overview_tab() {
     assert_eq!(cells("Sharpe"), ["1.42", "3.10", "-0.45"], "{screen}");
     assert_eq!(cells("Sortino"), ["2.05", "4.87", "-0.62"], "{screen}");
     assert_eq!(cells("max DD"), ["-1.21%", "-2.33%", "-1.48%"], "{screen}");
-    assert_eq!(cells("exposure"), ["21.40%", "100.00%", "30.20%"], "{screen}");
-    assert!(screen.contains("since 2024-05-01 · 23 equity dates"), "{screen}");
+    assert_eq!(
+        cells("exposure"),
+        ["21.40%", "100.00%", "30.20%"],
+        "{screen}"
+    );
+    assert!(
+        screen.contains("since 2024-05-01 · 23 equity dates"),
+        "{screen}"
+    );
     // The returns are not repeated in the portfolio panel.
     assert!(!screen.contains("System vs B&H"), "{screen}");
     assert!(
@@ -166,7 +173,11 @@ fn benchmark_panel_of_an_old_summary_and_of_a_short_record() {
     let b = s.market.benchmark.as_mut().unwrap();
     let full = b.figures.take();
     let screen = render_tab(&s, Tab::Overview);
-    assert_eq!(panel_cells(&screen, "total"), ["+1.03%", "+4.17%", "-0.52%"], "{screen}");
+    assert_eq!(
+        panel_cells(&screen, "total"),
+        ["+1.03%", "+4.17%", "-0.52%"],
+        "{screen}"
+    );
     assert!(!screen.contains("│CAGR"), "{screen}");
     assert!(screen.contains("returns only"), "{screen}");
     // A short record: no annualised figure, and why.
@@ -178,9 +189,20 @@ fn benchmark_panel_of_an_old_summary_and_of_a_short_record() {
     short.every_compressed = None;
     s.market.benchmark.as_mut().unwrap().figures = Some(short);
     let screen = render_tab(&s, Tab::Overview);
-    assert_eq!(panel_cells(&screen, "CAGR"), ["n/a", "n/a", "n/a"], "{screen}");
-    assert_eq!(panel_cells(&screen, "max DD"), ["-1.21%", "-2.33%", "n/a"], "{screen}");
-    assert!(screen.contains("CAGR, Sharpe, Sortino: n/a until"), "{screen}");
+    assert_eq!(
+        panel_cells(&screen, "CAGR"),
+        ["n/a", "n/a", "n/a"],
+        "{screen}"
+    );
+    assert_eq!(
+        panel_cells(&screen, "max DD"),
+        ["-1.21%", "-2.33%", "n/a"],
+        "{screen}"
+    );
+    assert!(
+        screen.contains("CAGR, Sharpe, Sortino: n/a until"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -198,7 +220,11 @@ fn benchmark_panel_goes_above_the_chart_on_a_narrow_screen() {
         .position(|l| l.contains("Equity — last"))
         .unwrap_or_else(|| panic!("no chart in\n{screen}"));
     assert!(header < chart, "{screen}");
-    assert_eq!(panel_cells(&screen, "exposure"), ["21.40%", "100.00%", "30.20%"], "{screen}");
+    assert_eq!(
+        panel_cells(&screen, "exposure"),
+        ["21.40%", "100.00%", "30.20%"],
+        "{screen}"
+    );
     assert!(screen.lines().all(|l| l.chars().count() <= 80));
 }
 
@@ -210,7 +236,10 @@ fn the_once_frame_keeps_the_returns_beside_buy_and_hold() {
         line_with(&text, "System vs B&H").contains("+1.03% vs +4.17% since 2024-05-01"),
         "{text}"
     );
-    assert!(line_with(&text, "Every compr.").contains("-0.52%"), "{text}");
+    assert!(
+        line_with(&text, "Every compr.").contains("-0.52%"),
+        "{text}"
+    );
 }
 
 #[test]

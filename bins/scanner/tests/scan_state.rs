@@ -368,10 +368,16 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
         max_dd = max_dd.min(r[0] / peak - 1.0);
     }
     let sys = &f["system"];
-    assert!((sys["max_drawdown"].as_f64().unwrap() - max_dd).abs() < 1e-12, "{f}");
+    assert!(
+        (sys["max_drawdown"].as_f64().unwrap() - max_dd).abs() < 1e-12,
+        "{f}"
+    );
     let n_open: f64 = rows.iter().map(|r| r[3]).sum();
     let want_exposure = n_open / common::TICKERS.len() as f64 / rows.len() as f64;
-    assert!((sys["exposure"].as_f64().unwrap() - want_exposure).abs() < 1e-12, "{f}");
+    assert!(
+        (sys["exposure"].as_f64().unwrap() - want_exposure).abs() < 1e-12,
+        "{f}"
+    );
     // 21 daily scans over 28 days: just long enough to annualise.
     assert_eq!(f["annualised"], true, "{f}");
     for (line, total) in [
@@ -381,7 +387,10 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
     ] {
         assert_eq!(f[line]["total_return"], b[total], "{f}");
         for k in ["cagr", "sharpe", "sortino", "exposure"] {
-            assert!(f[line][k].as_f64().is_some_and(f64::is_finite), "{line} {k}: {f}");
+            assert!(
+                f[line][k].as_f64().is_some_and(f64::is_finite),
+                "{line} {k}: {f}"
+            );
         }
         assert!(f[line]["max_drawdown"].as_f64().unwrap() <= 0.0, "{f}");
     }
@@ -402,7 +411,14 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
         text.contains(&format!("since {since} · {} equity dates", rows.len())),
         "{text}"
     );
-    for row in ["│ total ", "│ CAGR ", "│ Sharpe ", "│ Sortino ", "│ max DD ", "│ exposure "] {
+    for row in [
+        "│ total ",
+        "│ CAGR ",
+        "│ Sharpe ",
+        "│ Sortino ",
+        "│ max DD ",
+        "│ exposure ",
+    ] {
         assert!(text.contains(row), "{row} in {text}");
     }
 }

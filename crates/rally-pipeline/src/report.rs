@@ -7,8 +7,8 @@ use crate::health::{HealthReport, ModelStatus};
 use crate::retrain::RetrainReport;
 use crate::scan::benchmark::{MIN_ANNUALISED_DATES, MIN_ANNUALISED_DAYS};
 use crate::scan::{LiveBenchmark, POOL_NAME, ScanReport};
-use rally_trade::PortfolioFigures;
 use rally_model::Family;
+use rally_trade::PortfolioFigures;
 
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,7 +215,11 @@ pub fn live_figure_rows(b: &LiveBenchmark) -> Vec<LiveRow> {
 /// table widget (the dashboard's panel, the bot's embed).
 pub fn live_figure_lines(b: &LiveBenchmark) -> Vec<String> {
     let rows = live_figure_rows(b);
-    let name_w = rows.iter().map(|(n, _)| n.chars().count()).max().unwrap_or(0);
+    let name_w = rows
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
     let widths = LIVE_LINES.map(|h| h.chars().count());
     let widths: Vec<usize> = widths
         .iter()
@@ -695,7 +699,10 @@ mod tests {
             .lines()
             .find(|l| l.contains("every compr."))
             .unwrap_or_default();
-        assert!(header.contains("system") && header.contains("buy & hold"), "{text}");
+        assert!(
+            header.contains("system") && header.contains("buy & hold"),
+            "{text}"
+        );
         let cells = |name: &str| -> Vec<String> {
             row_of(&text, name)
                 .split('│')
@@ -719,7 +726,10 @@ mod tests {
         };
         let text = scan_text(&short, true);
         assert!(row_of(&text, "CAGR").matches("n/a").count() == 3, "{text}");
-        assert!(row_of(&text, "Sharpe").matches("n/a").count() == 3, "{text}");
+        assert!(
+            row_of(&text, "Sharpe").matches("n/a").count() == 3,
+            "{text}"
+        );
         assert!(row_of(&text, "total").contains("+1.03%"), "{text}");
         assert!(
             text.contains("CAGR, Sharpe, Sortino: n/a until 20 equity dates over 28 days"),
@@ -749,7 +759,11 @@ mod tests {
         assert_eq!(lines[1], "total     +1.03%      +4.17%        -0.52%");
         assert_eq!(lines[6], "exposure  21.40%     100.00%        30.00%");
         assert_eq!(lines.len(), 7);
-        assert!(lines.iter().all(|l| l.chars().count() == lines[0].chars().count()));
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.chars().count() == lines[0].chars().count())
+        );
     }
 
     fn row_of<'a>(text: &'a str, name: &str) -> &'a str {

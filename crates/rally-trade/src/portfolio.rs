@@ -236,7 +236,10 @@ mod tests {
         assert_eq!((f.sharpe, f.sortino), (m.sharpe, m.sortino));
         assert!(f.is_finite());
         let short = f.without_annualised();
-        assert_eq!((short.cagr, short.sharpe, short.sortino), (None, None, None));
+        assert_eq!(
+            (short.cagr, short.sharpe, short.sortino),
+            (None, None, None)
+        );
         assert_eq!(
             (short.total_return, short.max_drawdown, short.exposure),
             (f.total_return, f.max_drawdown, f.exposure)

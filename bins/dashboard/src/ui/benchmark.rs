@@ -59,8 +59,7 @@ pub(super) fn split_for_benchmarks(area: Rect, b: Option<&LiveBenchmark>) -> (Re
         return (chart, Some(panel));
     }
     let h = wrapped_rows(&benchmark_lines(b), area.width.saturating_sub(2)) + 2;
-    let [panel, chart] =
-        Layout::vertical([Constraint::Length(h), Constraint::Min(5)]).areas(area);
+    let [panel, chart] = Layout::vertical([Constraint::Length(h), Constraint::Min(5)]).areas(area);
     (chart, Some(panel))
 }
 

@@ -205,7 +205,11 @@ pub fn sparkline(values: &[f64]) -> String {
 /// and why figures are missing when they are.
 fn benchmark_text(b: &rally_pipeline::scan::LiveBenchmark) -> String {
     use rally_pipeline::report::{live_caption, live_figure_lines, live_note};
-    let mut out = format!("```\n{}\n```\n{}", live_figure_lines(b).join("\n"), live_caption(b));
+    let mut out = format!(
+        "```\n{}\n```\n{}",
+        live_figure_lines(b).join("\n"),
+        live_caption(b)
+    );
     if let Some(note) = live_note(b) {
         out.push('\n');
         out.push_str(&note);

@@ -152,7 +152,10 @@ fn every_line_has_its_figures_on_the_systems_dates() {
     assert!(close(f.system.max_drawdown, -0.2));
     assert!(f.system.sharpe.is_some() && f.system.sortino.is_some());
     // One of 4 sleeves open on the 10 even snapshots, 2 of 4 today.
-    assert!(close(f.system.exposure.unwrap(), (10.0 * 0.25 + 0.5) / 21.0));
+    assert!(close(
+        f.system.exposure.unwrap(),
+        (10.0 * 0.25 + 0.5) / 21.0
+    ));
 
     // Buy-and-hold: (2.0 + 0.8) / 2 at the end; B is not held on the two
     // dates before its first bar.
