@@ -542,6 +542,18 @@ mod tests {
         assert_eq!(parse_market("not json"), Market::default());
     }
 
+    /// A line of a short record (no annualised figure).
+    fn line(total_return: f64, exposure: f64) -> rally_trade::PortfolioFigures {
+        rally_trade::PortfolioFigures {
+            total_return,
+            cagr: None,
+            sharpe: None,
+            sortino: None,
+            max_drawdown: -0.01,
+            exposure: Some(exposure),
+        }
+    }
+
     #[test]
     fn what_the_scanner_writes_is_what_the_dashboard_reads() {
         let written = ScanSummary {
@@ -562,6 +574,13 @@ mod tests {
                 buy_hold_return: 0.034,
                 every_compressed_return: Some(0.011),
                 tickers: 26,
+                figures: Some(rally_pipeline::scan::LiveFigures {
+                    dates: 9,
+                    annualised: false,
+                    system: line(0.002, 0.1),
+                    buy_hold: line(0.034, 1.0),
+                    every_compressed: None,
+                }),
             }),
         };
         let json = serde_json::to_string(&written).unwrap_or_default();

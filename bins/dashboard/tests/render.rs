@@ -111,15 +111,31 @@ fn overview_tab() {
         line_with(&screen, "VIX").contains("12.90 (calm)"),
         "{screen}"
     );
-    // Never the system's figure without what holding the same tickers did.
+    // Never the system's figure without what holding the same tickers did
+    // and what entering every compressed bar did: every figure, side by
+    // side, in the panel beside the chart.
+    assert!(screen.contains("vs benchmarks"), "{screen}");
+    let cells = |name: &str| panel_cells(&screen, name);
     assert!(
-        line_with(&screen, "System vs B&H").contains("+1.03% vs +4.17% since 2024-05-01"),
+        line_with(&screen, "Equity — last 41 days").contains("vs benchmarks"),
+        "the panel sits beside the chart\n{screen}"
+    );
+    assert_eq!(cells("total"), ["+1.03%", "+4.17%", "-0.52%"], "{screen}");
+    assert_eq!(cells("CAGR"), ["+13.17%", "+61.95%", "-6.01%"], "{screen}");
+    assert_eq!(cells("Sharpe"), ["1.42", "3.10", "-0.45"], "{screen}");
+    assert_eq!(cells("Sortino"), ["2.05", "4.87", "-0.62"], "{screen}");
+    assert_eq!(cells("max DD"), ["-1.21%", "-2.33%", "-1.48%"], "{screen}");
+    assert_eq!(
+        cells("exposure"),
+        ["21.40%", "100.00%", "30.20%"],
         "{screen}"
     );
     assert!(
-        line_with(&screen, "Every compr.").contains("-0.52%"),
+        screen.contains("since 2024-05-01 · 23 equity dates"),
         "{screen}"
     );
+    // The returns are not repeated in the portfolio panel.
+    assert!(!screen.contains("System vs B&H"), "{screen}");
     assert!(
         line_with(&screen, "above SMA50").contains("64%"),
         "{screen}"
@@ -133,6 +149,96 @@ fn overview_tab() {
     assert!(
         screen.contains("2024-04-21") && screen.contains("2024-05-31"),
         "{screen}"
+    );
+}
+
+/// The three cells of a row of the benchmark panel: the fields after the
+/// row's name, up to the panel's border.
+fn panel_cells(screen: &str, name: &str) -> Vec<String> {
+    let needle = format!("│{name} ");
+    let line = line_with(screen, &needle);
+    let row = &line[line.rfind(&needle).unwrap() + needle.len()..];
+    row.split('│')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn benchmark_panel_of_an_old_summary_and_of_a_short_record() {
+    let (_dir, mut s) = filled();
+    // A summary stored before the figures existed: the returns alone.
+    let b = s.market.benchmark.as_mut().unwrap();
+    let full = b.figures.take();
+    let screen = render_tab(&s, Tab::Overview);
+    assert_eq!(
+        panel_cells(&screen, "total"),
+        ["+1.03%", "+4.17%", "-0.52%"],
+        "{screen}"
+    );
+    assert!(!screen.contains("│CAGR"), "{screen}");
+    assert!(screen.contains("returns only"), "{screen}");
+    // A short record: no annualised figure, and why.
+    let mut short = full.unwrap();
+    short.annualised = false;
+    for f in [&mut short.system, &mut short.buy_hold] {
+        *f = f.without_annualised();
+    }
+    short.every_compressed = None;
+    s.market.benchmark.as_mut().unwrap().figures = Some(short);
+    let screen = render_tab(&s, Tab::Overview);
+    assert_eq!(
+        panel_cells(&screen, "CAGR"),
+        ["n/a", "n/a", "n/a"],
+        "{screen}"
+    );
+    assert_eq!(
+        panel_cells(&screen, "max DD"),
+        ["-1.21%", "-2.33%", "n/a"],
+        "{screen}"
+    );
+    assert!(
+        screen.contains("CAGR, Sharpe, Sortino: n/a until"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn benchmark_panel_goes_above_the_chart_on_a_narrow_screen() {
+    let (_dir, s) = filled();
+    let mut t = Terminal::new(TestBackend::new(80, 40)).unwrap();
+    t.draw(|f| ui::draw(f, &App::new(s.clone()))).unwrap();
+    let screen = ui::buffer_to_plain(t.backend().buffer());
+    let header = screen
+        .lines()
+        .position(|l| l.contains("system  buy & hold  every compr."))
+        .unwrap_or_else(|| panic!("no panel in\n{screen}"));
+    let chart = screen
+        .lines()
+        .position(|l| l.contains("Equity — last"))
+        .unwrap_or_else(|| panic!("no chart in\n{screen}"));
+    assert!(header < chart, "{screen}");
+    assert_eq!(
+        panel_cells(&screen, "exposure"),
+        ["21.40%", "100.00%", "30.20%"],
+        "{screen}"
+    );
+    assert!(screen.lines().all(|l| l.chars().count() <= 80));
+}
+
+#[test]
+fn the_once_frame_keeps_the_returns_beside_buy_and_hold() {
+    let (_dir, s) = filled();
+    let text = dashboard::render_once(&s, 120, 40, false).unwrap();
+    assert!(
+        line_with(&text, "System vs B&H").contains("+1.03% vs +4.17% since 2024-05-01"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "Every compr.").contains("-0.52%"),
+        "{text}"
     );
 }
 

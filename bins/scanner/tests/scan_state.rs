@@ -351,6 +351,51 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
         (b["system_return"].as_f64().unwrap() - (eq / e0 - 1.0)).abs() < 1e-12,
         "{b}"
     );
+    // Every line's figures on the system's equity dates (the export lists
+    // them all, today's included): the returns above are their totals, and
+    // the system's drawdown and exposure follow from the export alone.
+    let f = &b["figures"];
+    let rows: Vec<Vec<f64>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(f["dates"].as_u64(), Some(rows.len() as u64), "{f}");
+    let mut peak = f64::NEG_INFINITY;
+    let mut max_dd = 0.0f64;
+    for r in &rows {
+        peak = peak.max(r[0]);
+        max_dd = max_dd.min(r[0] / peak - 1.0);
+    }
+    let sys = &f["system"];
+    assert!(
+        (sys["max_drawdown"].as_f64().unwrap() - max_dd).abs() < 1e-12,
+        "{f}"
+    );
+    let n_open: f64 = rows.iter().map(|r| r[3]).sum();
+    let want_exposure = n_open / common::TICKERS.len() as f64 / rows.len() as f64;
+    assert!(
+        (sys["exposure"].as_f64().unwrap() - want_exposure).abs() < 1e-12,
+        "{f}"
+    );
+    // 21 daily scans over 28 days: just long enough to annualise.
+    assert_eq!(f["annualised"], true, "{f}");
+    for (line, total) in [
+        ("system", "system_return"),
+        ("buy_hold", "buy_hold_return"),
+        ("every_compressed", "every_compressed_return"),
+    ] {
+        assert_eq!(f[line]["total_return"], b[total], "{f}");
+        for k in ["cagr", "sharpe", "sortino", "exposure"] {
+            assert!(
+                f[line][k].as_f64().is_some_and(f64::is_finite),
+                "{line} {k}: {f}"
+            );
+        }
+        assert!(f[line]["max_drawdown"].as_f64().unwrap() <= 0.0, "{f}");
+    }
+    // Buy-and-hold is always in the market once each sleeve has started.
+    assert!(f["buy_hold"]["exposure"].as_f64().unwrap() > 0.9, "{f}");
     // The text report says it too.
     let mut c = scanner(dir.path());
     c.arg("--tickers").args(common::TICKERS).args([
@@ -362,5 +407,18 @@ fn the_scan_states_buy_and_hold_of_the_same_tickers() {
         common::NOW,
     ]);
     let text = String::from_utf8(run_ok(c).stdout).unwrap();
-    assert!(text.contains(&format!("Since {since}: system")), "{text}");
+    assert!(
+        text.contains(&format!("since {since} · {} equity dates", rows.len())),
+        "{text}"
+    );
+    for row in [
+        "│ total ",
+        "│ CAGR ",
+        "│ Sharpe ",
+        "│ Sortino ",
+        "│ max DD ",
+        "│ exposure ",
+    ] {
+        assert!(text.contains(row), "{row} in {text}");
+    }
 }

@@ -1116,7 +1116,7 @@ async fn portfolio_embed_has_sparkline_change_and_drawdown() {
     assert_eq!(commands::sparkline(&[1.0, 2.0, 3.0]), "▁▅█");
     assert_eq!(commands::sparkline(&[5.0, 5.0]), "▄▄");
     assert!(
-        !e.fields.iter().any(|x| x.name.starts_with("Since")),
+        !e.fields.iter().any(|x| x.name.starts_with("Against")),
         "no benchmark recorded, none shown"
     );
 
@@ -1129,11 +1129,42 @@ async fn portfolio_embed_has_sparkline_change_and_drawdown() {
     );
     commit_on_base(f.store(), c).await;
     let e = commands::portfolio(&f.ctx, "u1").await.unwrap();
+    // Stored before the full figures existed: the returns alone, and why.
     assert_eq!(
-        field(&e, "Since 2024-04-01"),
-        "system +4.00% · buy & hold of the same 14 tickers +11.40% · every compressed bar +2.10%"
+        field(&e, BENCHMARKS),
+        "```\n\
+         \x20      system  buy & hold  every compr.\n\
+         total  +4.00%     +11.40%        +2.10%\n\
+         ```\n\
+         since 2024-04-01 · 14 tickers, equal weight\n\
+         returns only (stored before the full figures existed)"
+    );
+
+    // A scan with every figure: the three lines side by side.
+    let mut c = scan("2024-05-12", 104_100.0);
+    c.summary_json = Some(
+        r#"{"benchmark":{"buy_hold_return":0.114,"every_compressed_return":0.021,"since":"2024-04-01","system_return":0.04,"tickers":14,"figures":{"annualised":true,"dates":29,"system":{"total_return":0.04,"cagr":0.58,"sharpe":2.5,"sortino":3.75,"max_drawdown":-0.0184,"exposure":0.07},"buy_hold":{"total_return":0.114,"cagr":2.1,"sharpe":4.1,"sortino":6.2,"max_drawdown":-0.035,"exposure":1.0},"every_compressed":{"total_return":0.021,"cagr":0.28,"sharpe":1.1,"sortino":null,"max_drawdown":-0.009,"exposure":0.31}}}}"#
+            .into(),
+    );
+    commit_on_base(f.store(), c).await;
+    let e = commands::portfolio(&f.ctx, "u1").await.unwrap();
+    assert_eq!(
+        field(&e, BENCHMARKS),
+        "```\n\
+         \x20          system  buy & hold  every compr.\n\
+         total      +4.00%     +11.40%        +2.10%\n\
+         CAGR      +58.00%    +210.00%       +28.00%\n\
+         Sharpe       2.50        4.10          1.10\n\
+         Sortino      3.75        6.20           n/a\n\
+         max DD     -1.84%      -3.50%        -0.90%\n\
+         exposure    7.00%     100.00%        31.00%\n\
+         ```\n\
+         since 2024-04-01 · 29 equity dates · 14 tickers, equal weight"
     );
 }
+
+/// The `/portfolio` field of the live benchmarks.
+const BENCHMARKS: &str = "Against buy & hold and every compressed bar";
 
 #[tokio::test]
 async fn health_embed_counts_models_and_reports_scan_and_outbox() {

@@ -76,16 +76,16 @@ fn line(
     trades: Option<usize>,
     bh_sharpe: Option<f64>,
 ) -> Option<LineFigures> {
-    let m = p.metrics().ok()?;
+    let f = p.figures().ok()?;
     let mo = moments_of(&row_returns(p));
     Some(LineFigures {
         name: name.to_owned(),
-        total_return: m.total_return,
-        cagr: m.cagr,
-        sharpe: m.sharpe,
-        sortino: m.sortino,
-        max_drawdown: m.max_drawdown,
-        exposure: p.exposure,
+        total_return: f.total_return,
+        cagr: f.cagr,
+        sharpe: f.sharpe,
+        sortino: f.sortino,
+        max_drawdown: f.max_drawdown,
+        exposure: f.exposure,
         trades,
         skewness: mo.map(|x| x.skewness),
         kurtosis: mo.map(|x| x.kurtosis),

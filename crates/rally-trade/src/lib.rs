@@ -12,7 +12,8 @@
 //! - [`backtest`](mod@backtest): [`backtest()`](fn@backtest) folds the machine over history.
 //! - [`equity`](mod@equity): [`EquityPoint`], the curve both of them read.
 //! - [`metrics`](mod@metrics): [`PerfMetrics`], [`SeriesMetrics`].
-//! - [`portfolio`](mod@portfolio): [`portfolio()`](fn@portfolio) of equal-capital sleeves.
+//! - [`portfolio`](mod@portfolio): [`portfolio()`](fn@portfolio) of equal-capital sleeves, and
+//!   the [`PortfolioFigures`] a line is compared on beside its benchmarks.
 //! - [`published`](mod@published): [`EntrySignal`], the signal as scans, alerts and the store carry it.
 
 pub mod backtest;
@@ -36,7 +37,7 @@ pub use machine::{
     TradeState, close_at_end, step,
 };
 pub use metrics::{PerfMetrics, SeriesMetrics};
-pub use portfolio::{Portfolio, PortfolioPoint, portfolio};
+pub use portfolio::{Portfolio, PortfolioFigures, PortfolioPoint, portfolio};
 pub use published::EntrySignal;
 
 /// Errors of the trading layer.

@@ -1,4 +1,6 @@
-//! The sleeve portfolio of several assets (METHOD §7).
+//! The sleeve portfolio of several assets (METHOD §7), and the figures a
+//! portfolio line is compared on beside its benchmarks (issue #26): the
+//! one home of them for the research reports and the live views.
 
 use std::collections::BTreeSet;
 
@@ -33,12 +35,68 @@ pub struct Portfolio {
     pub exposure: Option<f64>,
 }
 
+/// The figures of one portfolio line shown side by side with its
+/// benchmarks' (issue #26): the series metrics and the exposure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioFigures {
+    /// `E_end/E_0 - 1`.
+    pub total_return: f64,
+    /// Null when the series spans 0 days.
+    pub cagr: Option<f64>,
+    /// Null with < 2 returns or zero std.
+    pub sharpe: Option<f64>,
+    /// Null with no returns or zero downside.
+    pub sortino: Option<f64>,
+    /// Maximum drawdown (<= 0).
+    pub max_drawdown: f64,
+    /// Mean share of sleeves holding a position.
+    pub exposure: Option<f64>,
+}
+
+impl PortfolioFigures {
+    /// The same figures without the annualised ones (CAGR, Sharpe,
+    /// Sortino), for a record too short for them to mean anything.
+    pub fn without_annualised(self) -> PortfolioFigures {
+        PortfolioFigures {
+            cagr: None,
+            sharpe: None,
+            sortino: None,
+            ..self
+        }
+    }
+
+    /// Every figure that is present is finite (a JSON number: serde_json
+    /// writes NaN and infinities as null, which would not read back).
+    pub fn is_finite(&self) -> bool {
+        [self.total_return, self.max_drawdown]
+            .into_iter()
+            .chain(self.cagr)
+            .chain(self.sharpe)
+            .chain(self.sortino)
+            .chain(self.exposure)
+            .all(f64::is_finite)
+    }
+}
+
 impl Portfolio {
     /// `total_return, cagr, sharpe, sortino, max_drawdown` of the series.
     pub fn metrics(&self) -> Result<SeriesMetrics, TradeError> {
         let dates: Vec<NaiveDate> = self.equity.iter().map(|p| p.date).collect();
         let values: Vec<f64> = self.equity.iter().map(|p| p.equity).collect();
         SeriesMetrics::compute(&dates, &values)
+    }
+
+    /// The series metrics and the exposure, as lines are compared.
+    pub fn figures(&self) -> Result<PortfolioFigures, TradeError> {
+        let m = self.metrics()?;
+        Ok(PortfolioFigures {
+            total_return: m.total_return,
+            cagr: m.cagr,
+            sharpe: m.sharpe,
+            sortino: m.sortino,
+            max_drawdown: m.max_drawdown,
+            exposure: self.exposure,
+        })
     }
 }
 
@@ -144,10 +202,60 @@ mod tests {
         assert_eq!(m.max_drawdown, 100.0 / 110.0 - 1.0); // peak 110 on day 4
     }
 
+    /// Two sleeves over a year: A doubles (holding on its middle day), B
+    /// halves then recovers to 100; the portfolio ends at 150 from 100.
+    #[test]
+    fn figures_of_a_hand_made_portfolio() {
+        let day = |m: u32, dd: u32| NaiveDate::from_ymd_opt(2021, m, dd).unwrap();
+        let jan1 = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+        let pt = |date, equity, in_position| EquityPoint {
+            date,
+            equity,
+            in_position,
+        };
+        let a = [
+            pt(jan1, 100.0, false),
+            pt(day(1, 1), 100.0, true),
+            pt(day(12, 31), 200.0, false),
+        ];
+        let b = [
+            pt(jan1, 100.0, false),
+            pt(day(1, 1), 50.0, false),
+            pt(day(12, 31), 100.0, false),
+        ];
+        let p = portfolio(&[&a, &b], 100.0);
+        let f = p.figures().unwrap();
+        // 100 -> 75 -> 150 over 730 days (2020 is a leap year).
+        assert_eq!(f.total_return, 0.5);
+        let years = 730.0 / 365.25;
+        assert!((f.cagr.unwrap() - (1.5f64.powf(1.0 / years) - 1.0)).abs() < 1e-15);
+        assert_eq!(f.max_drawdown, 75.0 / 100.0 - 1.0);
+        // Held by one sleeve of two on one date of three.
+        assert_eq!(f.exposure, Some(0.5 / 3.0));
+        let m = p.metrics().unwrap();
+        assert_eq!((f.sharpe, f.sortino), (m.sharpe, m.sortino));
+        assert!(f.is_finite());
+        let short = f.without_annualised();
+        assert_eq!(
+            (short.cagr, short.sharpe, short.sortino),
+            (None, None, None)
+        );
+        assert_eq!(
+            (short.total_return, short.max_drawdown, short.exposure),
+            (f.total_return, f.max_drawdown, f.exposure)
+        );
+        let broken = PortfolioFigures {
+            sharpe: Some(f64::NAN),
+            ..f
+        };
+        assert!(!broken.is_finite());
+    }
+
     #[test]
     fn no_sleeve_empty_portfolio() {
         let p = portfolio(&[], 100.0);
         assert_eq!((p.sleeves, p.equity.len()), (0, 0));
         assert_eq!(p.metrics(), Err(TradeError::EmptySeries));
+        assert_eq!(p.figures(), Err(TradeError::EmptySeries));
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! One module per panel; the styling they share lives in `style`.
 
+mod benchmark;
 mod equity;
 mod health;
 mod journal;

@@ -1,5 +1,5 @@
 //! The Overview tab: portfolio, market of the last scan (with the
-//! watchlist), and the equity chart.
+//! watchlist), the equity chart and the system beside its benchmarks.
 
 use rally_text::{p_cell, percent, signed_percent, whole};
 use ratatui::Frame;
@@ -8,6 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::benchmark::{draw_benchmarks, split_for_benchmarks};
 use super::equity::draw_equity_chart;
 use super::style::{
     GREEN, MAX_REASON, POPULATE, PatchSpans, RED, block, kv, never_scanned, short, signed_color,
@@ -39,7 +40,12 @@ pub(super) fn draw_overview(frame: &mut Frame, area: Rect, s: &Snapshot) {
             .wrap(Wrap { trim: false }),
         right,
     );
+    let bench = s.market.benchmark.as_ref();
+    let (chart, panel) = split_for_benchmarks(chart, bench);
     draw_equity_chart(frame, chart, s);
+    if let (Some(panel), Some(b)) = (panel, bench) {
+        draw_benchmarks(frame, panel, b);
+    }
 }
 
 pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
@@ -130,9 +136,11 @@ pub(super) fn portfolio_lines(s: &Snapshot, compact: bool) -> Text<'static> {
             Span::styled(signed_percent(ch), Style::default().fg(signed_color(ch))),
         ));
     }
-    if let Some(b) = &s.market.benchmark {
-        // Never a strategy figure without what holding the same tickers
-        // did, and what entering every compressed bar did.
+    // The Overview tab shows every figure in its own panel; the crowded
+    // `--once` frame keeps the returns here. Never a strategy figure
+    // without what holding the same tickers did, and what entering every
+    // compressed bar did.
+    if let Some(b) = s.market.benchmark.as_ref().filter(|_| compact) {
         lines.push(kv(
             "System vs B&H",
             Span::raw(format!(

@@ -186,7 +186,7 @@ pub async fn fill_store(root: &Path) {
         },
     ];
     c.summary_json = Some(
-        r#"{"vix":12.9,"vix_label":"calm","breadth":{"n":14,"above_sma50":0.643,"above_sma200":0.857,"golden_crosses":["AMD"],"vix":12.9,"vix_label":"calm"},"watchlist":[{"ticker":"NFLX","date":"2024-05-31","p_rally":0.583,"compression":0.142,"close":641.25},{"ticker":"CRM","date":"2024-05-31","p_rally":0.561,"compression":0.197,"close":234.8}],"benchmark":{"since":"2024-05-01","system_return":0.0103,"buy_hold_return":0.0417,"every_compressed_return":-0.0052,"tickers":14}}"#
+        r#"{"vix":12.9,"vix_label":"calm","breadth":{"n":14,"above_sma50":0.643,"above_sma200":0.857,"golden_crosses":["AMD"],"vix":12.9,"vix_label":"calm"},"watchlist":[{"ticker":"NFLX","date":"2024-05-31","p_rally":0.583,"compression":0.142,"close":641.25},{"ticker":"CRM","date":"2024-05-31","p_rally":0.561,"compression":0.197,"close":234.8}],"benchmark":{"since":"2024-05-01","system_return":0.0103,"buy_hold_return":0.0417,"every_compressed_return":-0.0052,"tickers":14,"figures":{"dates":23,"annualised":true,"system":{"total_return":0.0103,"cagr":0.1317,"sharpe":1.42,"sortino":2.05,"max_drawdown":-0.0121,"exposure":0.214},"buy_hold":{"total_return":0.0417,"cagr":0.6195,"sharpe":3.1,"sortino":4.87,"max_drawdown":-0.0233,"exposure":1.0},"every_compressed":{"total_return":-0.0052,"cagr":-0.0601,"sharpe":-0.45,"sortino":-0.62,"max_drawdown":-0.0148,"exposure":0.302}}}}"#
             .into(),
     );
     c.events = vec![NewOutboxEvent {

@@ -200,6 +200,23 @@ pub fn sparkline(values: &[f64]) -> String {
         .collect()
 }
 
+/// The live figures of the system and its benchmarks as the embed shows
+/// them: the aligned table in a code block (monospace), what it covers,
+/// and why figures are missing when they are.
+fn benchmark_text(b: &rally_pipeline::scan::LiveBenchmark) -> String {
+    use rally_pipeline::report::{live_caption, live_figure_lines, live_note};
+    let mut out = format!(
+        "```\n{}\n```\n{}",
+        live_figure_lines(b).join("\n"),
+        live_caption(b)
+    );
+    if let Some(note) = live_note(b) {
+        out.push('\n');
+        out.push_str(&note);
+    }
+    out
+}
+
 /// `/portfolio`: the system's equity over the last 30 calendar days (up to
 /// the newest snapshot) as a sparkline, with change, drawdown and exposure.
 pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed> {
@@ -259,15 +276,8 @@ pub async fn portfolio(ctx: &CommandContext, user: &str) -> CommandResult<Embed>
         .field("Open positions", last.n_open.to_string(), true);
     Ok(match benchmark {
         Some(b) => e.field(
-            format!("Since {}", b.since),
-            format!(
-                "system {} · buy & hold of the same {} tickers {} · every compressed bar {}",
-                signed_percent(b.system_return),
-                b.tickers,
-                signed_percent(b.buy_hold_return),
-                b.every_compressed_return
-                    .map_or_else(|| "n/a".to_owned(), signed_percent)
-            ),
+            "Against buy & hold and every compressed bar",
+            benchmark_text(&b),
             false,
         ),
         None => e,

@@ -2,39 +2,49 @@
 //! #26), from the first recorded equity: buy-and-hold of the scanned
 //! tickers, and every compressed bar entered under the scan's exits and
 //! sizing (the machine without the P filter). Equal weight, like the
-//! system's sleeves. Pure.
+//! system's sleeves. Each line's figures (total return, CAGR, Sharpe,
+//! Sortino, max drawdown, exposure) come from `rally_trade`'s portfolio,
+//! the one home of them. Pure.
 
 use chrono::NaiveDate;
 use rally_data::Series;
 use rally_features::FeatureFrame;
-use rally_trade::{DEFAULT_CAPITAL, TradeConfig, every_compressed};
+use rally_store::EquitySnapshot;
+use rally_trade::{
+    DEFAULT_CAPITAL, EquityPoint, Portfolio, PortfolioFigures, PortfolioPoint, TradeConfig,
+    buy_and_hold, every_compressed, portfolio,
+};
 
 use crate::prepared::backtest_input;
 
-use super::LiveBenchmark;
-use super::score::Scored;
+use super::{LiveBenchmark, LiveFigures, SYSTEM_CAPITAL};
 
-/// One ticker's share of the benchmarks since `since`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Fewest equity dates, and fewest calendar days between the first and the
+/// last, for CAGR, Sharpe and Sortino. A live record of a few days would
+/// compound a day's move into an absurd CAGR and give a Sharpe from a
+/// handful of returns: below about a month of daily scans they are not
+/// shown (the returns, drawdown and exposure are).
+pub const MIN_ANNUALISED_DATES: usize = 20;
+/// See [`MIN_ANNUALISED_DATES`].
+pub const MIN_ANNUALISED_DAYS: i64 = 28;
+
+/// One ticker's equity curves in the benchmarks since `since`.
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Sleeve {
-    pub(super) buy_hold_return: f64,
-    /// `None` when the ticker has no bar with usable features since then.
-    pub(super) every_compressed_return: Option<f64>,
+    pub(super) buy_hold: Vec<EquityPoint>,
+    /// Empty when the ticker has no bar with usable features since then.
+    pub(super) every_compressed: Vec<EquityPoint>,
 }
 
 /// The sleeve of `series` from bar `from` on; `frame` holds its features
-/// from `from` (or earlier) on.
+/// from `from` (or earlier) on. `None` when there is no bar from `from` or
+/// its prices give no finite buy-and-hold.
 pub(super) fn sleeve(
     series: &Series,
     frame: &FeatureFrame,
     from: usize,
     cfg: &TradeConfig,
 ) -> Option<Sleeve> {
-    let (c0, c1) = (*series.close.get(from)?, *series.close.last()?);
-    let buy_hold_return = c1 / c0 - 1.0;
-    if !buy_hold_return.is_finite() {
-        return None;
-    }
     // Any finite P lets `every_compressed` enter: its threshold is -inf.
     let p: Vec<f64> = (0..series.len())
         .map(|t| {
@@ -46,68 +56,158 @@ pub(super) fn sleeve(
         })
         .collect();
     let input = backtest_input(series, frame, &p);
-    let every_compressed_return = every_compressed(&input, cfg, DEFAULT_CAPITAL)
+    let buy_hold = buy_and_hold(&input, from, DEFAULT_CAPITAL);
+    if buy_hold.is_empty() || !buy_hold.iter().all(|e| e.equity.is_finite()) {
+        return None;
+    }
+    let every_compressed = every_compressed(&input, cfg, DEFAULT_CAPITAL)
         .ok()
         .flatten()
-        .and_then(|b| b.equity.last().map(|e| e.equity / b.capital - 1.0))
-        .filter(|r| r.is_finite());
+        .map(|b| b.equity)
+        .filter(|e| e.iter().all(|x| x.equity.is_finite()))
+        .unwrap_or_default();
     Some(Sleeve {
-        buy_hold_return,
-        every_compressed_return,
+        buy_hold,
+        every_compressed,
     })
 }
 
-fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
-    let v: Vec<f64> = xs.collect();
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+/// A non-empty `curve` on `dates` (increasing): on each date its latest
+/// point not after it; before its first point, the starting capital out
+/// of the market (as the portfolio counts a sleeve that has not started).
+/// Sampling every line on the system's dates makes their figures cover
+/// exactly the same dates.
+fn on_dates(curve: &[EquityPoint], dates: &[NaiveDate]) -> Vec<EquityPoint> {
+    if curve.is_empty() {
+        return Vec::new();
+    }
+    let mut k = 0;
+    dates
+        .iter()
+        .map(|&date| {
+            while curve.get(k).is_some_and(|p| p.date <= date) {
+                k += 1;
+            }
+            match k.checked_sub(1).and_then(|i| curve.get(i)) {
+                Some(p) => EquityPoint { date, ..*p },
+                None => EquityPoint {
+                    date,
+                    equity: DEFAULT_CAPITAL,
+                    in_position: false,
+                },
+            }
+        })
+        .collect()
 }
 
-/// The system since `since` (equity then and now) beside the scanned
-/// tickers' benchmarks; `None` with no priced ticker or a first equity
-/// that is not positive.
+/// The equal-weight portfolio of `curves` on `dates`; `None` with no curve.
+fn benchmark_on(curves: &[&[EquityPoint]], dates: &[NaiveDate]) -> Option<Portfolio> {
+    let sampled: Vec<Vec<EquityPoint>> = curves.iter().map(|c| on_dates(c, dates)).collect();
+    let refs: Vec<&[EquityPoint]> = sampled.iter().map(Vec::as_slice).collect();
+    let p = portfolio(&refs, DEFAULT_CAPITAL);
+    (p.sleeves > 0).then_some(p)
+}
+
+/// The system's equity snapshots as a portfolio of `n_tickers` sleeves:
+/// its exposure is the mean share of sleeves holding an open position,
+/// as the benchmarks' is. The sleeve count is today's scan's (the stored
+/// snapshots do not record theirs).
+fn system_portfolio(snapshots: &[EquitySnapshot], n_tickers: usize) -> Portfolio {
+    let n = n_tickers.max(1) as f64;
+    let held: f64 = snapshots
+        .iter()
+        .map(|e| (e.n_open.max(0) as f64 / n).min(1.0))
+        .sum();
+    Portfolio {
+        sleeves: n_tickers,
+        capital: SYSTEM_CAPITAL,
+        equity: snapshots
+            .iter()
+            .map(|e| PortfolioPoint {
+                date: e.date,
+                equity: e.equity,
+            })
+            .collect(),
+        exposure: (!snapshots.is_empty()).then(|| held / snapshots.len() as f64),
+    }
+}
+
+/// The system's record as this scan sees it: the stored snapshots before
+/// the scan's date, then the scan's own (a re-run replaces the stored one
+/// of its date; a backfill ignores the later ones).
+fn system_record(history: &[EquitySnapshot], now: &EquitySnapshot) -> Vec<EquitySnapshot> {
+    history
+        .iter()
+        .filter(|e| e.date < now.date)
+        .chain(std::iter::once(now))
+        .cloned()
+        .collect()
+}
+
+/// Whether a record over `dates` is long enough for annualised figures
+/// ([`MIN_ANNUALISED_DATES`], [`MIN_ANNUALISED_DAYS`]).
+pub fn annualised_ok(dates: &[NaiveDate]) -> bool {
+    match (dates.first(), dates.last()) {
+        (Some(&a), Some(&b)) => {
+            dates.len() >= MIN_ANNUALISED_DATES && (b - a).num_days() >= MIN_ANNUALISED_DAYS
+        }
+        _ => false,
+    }
+}
+
+/// A line's figures, without the annualised ones on a short record;
+/// `None` when they cannot be stated (no series, a non-finite figure).
+fn figures_of(p: &Portfolio, annualised: bool) -> Option<PortfolioFigures> {
+    let f = p.figures().ok()?;
+    let f = if annualised {
+        f
+    } else {
+        f.without_annualised()
+    };
+    f.is_finite().then_some(f)
+}
+
+/// The system since its first recorded equity (`history`, oldest first,
+/// and this scan's snapshot `now`) beside the scanned tickers'
+/// benchmarks (their `sleeves`), every line on the system's dates. `None` on a first scan,
+/// with no priced ticker, or a first equity that is not positive.
 pub(super) fn live_benchmark(
-    scored: &[Scored],
-    since: NaiveDate,
-    equity_then: f64,
-    equity_now: f64,
+    sleeves: &[&Sleeve],
+    history: &[EquitySnapshot],
+    now: &EquitySnapshot,
+    n_tickers: usize,
 ) -> Option<LiveBenchmark> {
-    let sleeves: Vec<Sleeve> = scored.iter().filter_map(|s| s.sleeve).collect();
-    let buy_hold_return = mean(sleeves.iter().map(|s| s.buy_hold_return))?;
-    (equity_then > 0.0).then(|| LiveBenchmark {
-        since,
-        system_return: equity_now / equity_then - 1.0,
-        buy_hold_return,
-        every_compressed_return: mean(sleeves.iter().filter_map(|s| s.every_compressed_return)),
+    let since = history.first()?;
+    if since.equity <= 0.0 {
+        return None;
+    }
+    let record = system_record(history, now);
+    let dates: Vec<NaiveDate> = record.iter().map(|e| e.date).collect();
+    let annualised = annualised_ok(&dates);
+    let bh: Vec<&[EquityPoint]> = sleeves.iter().map(|s| s.buy_hold.as_slice()).collect();
+    let every: Vec<&[EquityPoint]> = sleeves
+        .iter()
+        .map(|s| s.every_compressed.as_slice())
+        .collect();
+    let buy_hold = figures_of(&benchmark_on(&bh, &dates)?, annualised)?;
+    let system = figures_of(&system_portfolio(&record, n_tickers), annualised)?;
+    let every_compressed = benchmark_on(&every, &dates).and_then(|p| figures_of(&p, annualised));
+    Some(LiveBenchmark {
+        since: since.date,
+        system_return: system.total_return,
+        buy_hold_return: buy_hold.total_return,
+        every_compressed_return: every_compressed.map(|f| f.total_return),
         tickers: sleeves.len(),
+        figures: Some(LiveFigures {
+            dates: dates.len(),
+            annualised,
+            system,
+            buy_hold,
+            every_compressed,
+        }),
     })
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use rally_data::{Source, SyntheticSource};
-
-    #[test]
-    fn a_sleeve_holds_from_since_and_enters_every_compressed_bar() {
-        let src = SyntheticSource::new(42);
-        let s = src.load("SPY").unwrap().series;
-        let vix = src.load_vix().unwrap().series;
-        let n = s.len();
-        let from = n - 250;
-        let v = rally_data::align_asof(&s.dates, &vix.dates, &vix.close);
-        let frame = FeatureFrame::compute_from(&s.high, &s.low, &s.close, &s.volume, &v, from);
-        let cfg = TradeConfig::baseline();
-        let got = sleeve(&s, &frame, from, &cfg).unwrap();
-        assert_eq!(got.buy_hold_return, s.close[n - 1] / s.close[from] - 1.0);
-        let every = got.every_compressed_return.unwrap();
-        assert!(every != 0.0, "a year of compressed bars trades");
-        // A compression no bar reaches: never in the market, flat equity.
-        let mut never = cfg.clone();
-        never.comp_threshold = 2.0;
-        let flat = sleeve(&s, &frame, from, &never).unwrap();
-        assert_eq!(flat.every_compressed_return, Some(0.0));
-        // A start after the last bar has nothing to hold.
-        assert_eq!(sleeve(&s, &frame, n, &cfg), None);
-    }
-}
+#[path = "benchmark_tests.rs"]
+mod tests;

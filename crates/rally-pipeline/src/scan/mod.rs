@@ -16,7 +16,7 @@
 //! the commit left nothing behind and is simply redone; a run that lost a
 //! race to a concurrent scan computes again from the new state.
 
-mod benchmark;
+pub mod benchmark;
 mod commit;
 mod models;
 mod plan;
@@ -30,7 +30,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rally_data::Series;
 use rally_model::Family;
 use rally_store::{ClosedTradeRow, EquitySnapshot, PositionRow, Store};
-use rally_trade::{EntrySignal, TradeConfig};
+use rally_trade::{EntrySignal, PortfolioFigures, TradeConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DataAccess;
@@ -263,6 +263,29 @@ pub struct LiveBenchmark {
     pub every_compressed_return: Option<f64>,
     /// Tickers in the buy-and-hold basket.
     pub tickers: usize,
+    /// Every line's figures side by side; `None` in summaries stored
+    /// before they existed (those show the returns alone).
+    #[serde(default)]
+    pub figures: Option<LiveFigures>,
+}
+
+/// The figures of the system and its two benchmarks on the system's
+/// equity dates since `since` (this scan's included). The returns above
+/// are these lines' total returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveFigures {
+    /// Equity dates the figures span.
+    pub dates: usize,
+    /// False when the record is too short for CAGR, Sharpe and Sortino
+    /// ([`benchmark::MIN_ANNUALISED_DATES`] dates over
+    /// [`benchmark::MIN_ANNUALISED_DAYS`] days): they are then null.
+    pub annualised: bool,
+    /// The system's exposure is the mean share of its sleeves (today's
+    /// scanned tickers) with an open position.
+    pub system: PortfolioFigures,
+    pub buy_hold: PortfolioFigures,
+    /// `None` when no ticker had usable features.
+    pub every_compressed: Option<PortfolioFigures>,
 }
 
 impl ScanSummary {
@@ -349,12 +372,9 @@ async fn scan_once(
         .map(|r| (r.ticker.clone(), r))
         .collect();
     let realised_before: f64 = store.closed_trades(None).await?.iter().map(|r| r.pnl).sum();
-    // The live benchmark starts at the first recorded equity.
-    let first_equity = store
-        .equity_history(None)
-        .await?
-        .first()
-        .map(|e| (e.date, e.equity));
+    // The live benchmarks start at the first recorded equity; the
+    // system's figures need its whole record.
+    let equity_history = store.equity_history(None).await?;
     let names: Vec<String> = models.iter().map(|(t, _)| t.clone()).collect();
     let vix = data.vix()?;
     let loaded: Vec<Result<Series, PipelineError>> = data
@@ -380,7 +400,7 @@ async fn scan_once(
         &vix,
         &score::ScoreContext {
             positions: &stored,
-            since: first_equity.map(|e| e.0),
+            since: equity_history.first().map(|e| e.date),
             config: &opts.config,
             now: opts.now,
         },
@@ -393,7 +413,7 @@ async fn scan_once(
         stored: &stored,
         vix: &vix,
         realised_before,
-        first_equity,
+        equity_history: &equity_history,
         n_tickers: tickers.len(),
         opts,
     };
@@ -402,3 +422,7 @@ async fn scan_once(
     };
     commit::commit(state, store, plan, base.newest, opts, report).await
 }
+
+#[cfg(test)]
+#[path = "summary_tests.rs"]
+pub(crate) mod summary_tests;

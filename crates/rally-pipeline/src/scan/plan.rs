@@ -15,7 +15,7 @@ use rally_trade::EntrySignal;
 use rally_trade::machine::P_TOLERANCE;
 use rally_trade::{BarInput, Book, Event as TradeEvent, TradeState, step};
 
-use super::benchmark::live_benchmark;
+use super::benchmark::{Sleeve, live_benchmark};
 use super::score::{Scored, breadth};
 use super::{
     ClosedOut, FRESH_DATA_DAYS, PositionOut, Problem, RankRow, SYSTEM_CAPITAL, ScanOptions,
@@ -34,8 +34,8 @@ pub(super) struct PlanInputs<'a> {
     pub(super) vix: &'a Series,
     /// Realised P&L of the journal before this scan.
     pub(super) realised_before: f64,
-    /// Date and equity of the first recorded equity snapshot.
-    pub(super) first_equity: Option<(NaiveDate, f64)>,
+    /// The stored equity snapshots, oldest first.
+    pub(super) equity_history: &'a [EquitySnapshot],
     /// Tickers of the scan (each trades a sleeve of `SYSTEM_CAPITAL / n`).
     pub(super) n_tickers: usize,
     pub(super) opts: &'a ScanOptions,
@@ -65,7 +65,7 @@ pub(super) fn plan(
         stored,
         vix,
         realised_before,
-        first_equity,
+        equity_history,
         n_tickers,
         opts,
     } = inputs;
@@ -240,7 +240,8 @@ pub(super) fn plan(
     report.positions = positions.values().map(position_out).collect();
     report.closed = closed_rows.iter().map(ClosedOut::from).collect();
     report.equity = Some(snapshot.clone());
-    report.benchmark = first_equity.and_then(|(since, e0)| live_benchmark(&ok, since, e0, equity));
+    let sleeves: Vec<&Sleeve> = ok.iter().filter_map(|s| s.sleeve.as_ref()).collect();
+    report.benchmark = live_benchmark(&sleeves, equity_history, &snapshot, n_tickers);
     let summary = ScanSummary {
         vix: report.breadth.vix,
         vix_label: report.breadth.vix_label.clone(),
