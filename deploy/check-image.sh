@@ -17,7 +17,10 @@
 #
 # With `--image IMAGE` the same checks run inside a built image instead
 # (ENGINE=docker|podman, default: whichever is on PATH; ENGINE_RUN_FLAGS for
-# engine quirks, e.g. "--runtime runc" under podman on a cgroup-hybrid host).
+# `run` flags; a podman that needs another runtime or ulimits takes them from
+# CONTAINERS_CONF, e.g. `[engine] runtime = "runc"` on a cgroup-hybrid host).
+# The engine's own health checks are off in these runs (--no-healthcheck):
+# the script runs the HEALTHCHECK command itself.
 #
 # Usage: deploy/check-image.sh [--no-build] [--image IMAGE]
 # Host binaries come from ${CARGO_TARGET_DIR:-target}/release, built with
@@ -92,7 +95,7 @@ run() {
     local eflags=() v
     for v in "${vars[@]}"; do eflags+=(-e "$v"); done
     # shellcheck disable=SC2086 # ENGINE_RUN_FLAGS is a list of flags
-    "$engine" run --rm --network host ${ENGINE_RUN_FLAGS:-} \
+    "$engine" run --rm --network host --no-healthcheck ${ENGINE_RUN_FLAGS:-} \
       -v "$data/models:/data/models" "${eflags[@]}" "$image" "${cmd[@]}" \
       >"$work/$name.out" 2>"$work/$name.err"
   else
