@@ -113,16 +113,30 @@ fn once_reads_the_same_state_from_postgres() {
         String::from_utf8(out.stdout).unwrap()
     };
     let from_file = once(file.to_str().unwrap());
-    let secret = db.url.replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
+    let secret = db
+        .url
+        .replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
     let from_server = once(&secret);
-    assert!(from_file.contains("Journal — 3 of 5 closed trades"), "{from_file}");
+    assert!(
+        from_file.contains("Journal — 3 of 5 closed trades"),
+        "{from_file}"
+    );
     assert!(!from_server.contains("hunter2"), "{from_server}");
     let shown = rally_store::shown_url(&db.url);
-    assert!(from_server.contains(&shown[..shown.len().min(40)]), "{from_server}");
+    assert!(
+        from_server.contains(&shown[..shown.len().min(40)]),
+        "{from_server}"
+    );
     // The same screen, but for where the state lives.
     let strip = |text: &str, place: &str| text.replace(place, "<store>");
     assert_eq!(
-        strip(&from_server, &shown).lines().filter(|l| !l.contains("<store>")).collect::<Vec<_>>(),
-        strip(&from_file, &file.display().to_string()).lines().filter(|l| !l.contains("<store>")).collect::<Vec<_>>()
+        strip(&from_server, &shown)
+            .lines()
+            .filter(|l| !l.contains("<store>"))
+            .collect::<Vec<_>>(),
+        strip(&from_file, &file.display().to_string())
+            .lines()
+            .filter(|l| !l.contains("<store>"))
+            .collect::<Vec<_>>()
     );
 }

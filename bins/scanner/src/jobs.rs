@@ -184,11 +184,19 @@ pub async fn store_migrate(from: &str, to: &str) -> Result<i32> {
         .await
         .context("opening the target state store")?;
     let report = source.copy_into(&target).await.with_context(|| {
-        format!("moving the state from {} to {}", source.location(), target.location())
+        format!(
+            "moving the state from {} to {}",
+            source.location(),
+            target.location()
+        )
     })?;
     source.close().await;
     target.close().await;
-    println!("moved the state from {} to {}:", source.location(), target.location());
+    println!(
+        "moved the state from {} to {}:",
+        source.location(),
+        target.location()
+    );
     for (table, n) in &report.counts {
         println!("  {table:<17} {n:>6} rows");
     }

@@ -69,7 +69,10 @@ fn a_scan_on_postgres_ends_as_on_sqlite_and_a_rerun_changes_nothing() {
     let after = dump_db(&db.url, root);
     assert_ne!(after.tables, before.tables, "the scan changed the state");
     after.assert_same(&on_sqlite().0, "PostgreSQL scan vs SQLite scan");
-    assert!(!root.join("models/rally.db").exists(), "no SQLite file was made");
+    assert!(
+        !root.join("models/rally.db").exists(),
+        "no SQLite file was made"
+    );
 
     let second = json_of(&run_ok(scan_on(root, &db.url, yahoo())));
     assert_eq!(second["committed"], false);
@@ -95,7 +98,8 @@ fn killed_scans_on_postgres_end_as_one_uninterrupted_run() {
         let mut cmd = scan_on(root, &db.url, yahoo());
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         if delay.is_none() {
-            cmd.env("RALLY_FAULT", &what).env("RALLY_FAULT_MARKER", &marker);
+            cmd.env("RALLY_FAULT", &what)
+                .env("RALLY_FAULT_MARKER", &marker);
         }
         let mut child = cmd.spawn().unwrap();
         match delay {
@@ -104,7 +108,10 @@ fn killed_scans_on_postgres_end_as_one_uninterrupted_run() {
                 let t0 = Instant::now();
                 while !marker.exists() {
                     assert!(child.try_wait().unwrap().is_none(), "{what}: exited early");
-                    assert!(t0.elapsed() < Duration::from_secs(60), "{what}: never reached");
+                    assert!(
+                        t0.elapsed() < Duration::from_secs(60),
+                        "{what}: never reached"
+                    );
                     std::thread::sleep(Duration::from_millis(5));
                 }
             }
@@ -112,7 +119,10 @@ fn killed_scans_on_postgres_end_as_one_uninterrupted_run() {
         let _ = child.kill();
         child.wait().unwrap();
         run_ok(scan_on(root, &db.url, yahoo()));
-        dump_db(&db.url, root).assert_same(reference, &format!("re-run after a kill ({what} {delay:?})"));
+        dump_db(&db.url, root).assert_same(
+            reference,
+            &format!("re-run after a kill ({what} {delay:?})"),
+        );
     }
 }
 
@@ -136,10 +146,20 @@ fn scanners_started_at_once_on_postgres_record_the_day_once() {
             .map(|c| c.wait_with_output().unwrap())
             .collect();
         for o in &outs {
-            assert!(o.status.success(), "round {round}: {}", String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
-        let committed = outs.iter().filter(|o| json_of(o)["committed"] == true).count();
-        assert_eq!(committed, 1, "round {round}: exactly one run records the day");
+        let committed = outs
+            .iter()
+            .filter(|o| json_of(o)["committed"] == true)
+            .count();
+        assert_eq!(
+            committed, 1,
+            "round {round}: exactly one run records the day"
+        );
         dump_db(&db.url, root).assert_same(reference, &format!("round {round}"));
     }
 }
@@ -153,9 +173,15 @@ fn store_migrate_moves_a_state_into_postgres() {
     };
     let dir = prepared_copy();
     let root = dir.path();
-    run_ok(scan_on(root, &format!("sqlite://{}", root.join("models/rally.db").display()), yahoo()));
+    run_ok(scan_on(
+        root,
+        &format!("sqlite://{}", root.join("models/rally.db").display()),
+        yahoo(),
+    ));
     let source = dump(root);
-    let secret_url = db.url.replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
+    let secret_url = db
+        .url
+        .replacen("postgres://postgres@", "postgres://postgres:hunter2@", 1);
     let out = run_ok({
         let mut c = scanner(root);
         c.args(["store", "migrate", "--to", &secret_url]);
@@ -164,16 +190,24 @@ fn store_migrate_moves_a_state_into_postgres() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("hunter2"), "{text}");
     for (table, rows) in &source.tables {
-        let line = text.lines().find(|l| l.trim_start().starts_with(&format!("{table} ")));
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{table} ")));
         let line = line.unwrap_or_else(|| panic!("{table} missing from:\n{text}"));
         assert!(line.contains(&format!(" {} rows", rows.len())), "{line}");
     }
     dump_db(&db.url, root).assert_same(&source, "moved state");
     dump(root).assert_same(&source, "the source is left as it was");
     // Once there is a state, a second move is refused with one line.
-    let again = scanner(root).args(["store", "migrate", "--to", &secret_url]).output().unwrap();
+    let again = scanner(root)
+        .args(["store", "migrate", "--to", &secret_url])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(2));
     let err = String::from_utf8_lossy(&again.stderr);
-    assert!(err.contains("already holds a state") && !err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("already holds a state") && !err.contains("hunter2"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }

@@ -227,7 +227,10 @@ pub struct StateDump {
 impl StateDump {
     /// Row count of every table, by name.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
-        self.tables.iter().map(|(t, rows)| (*t, rows.len())).collect()
+        self.tables
+            .iter()
+            .map(|(t, rows)| (*t, rows.len()))
+            .collect()
     }
 
     /// Whether no table holds a row.

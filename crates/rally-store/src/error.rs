@@ -197,7 +197,10 @@ impl From<csv::Error> for StoreError {
 fn sqlx_text(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(db) => {
-            let dialect = if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+            let dialect = if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
                 "SQLSTATE"
             } else {
                 "SQLite code"

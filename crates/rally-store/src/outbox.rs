@@ -5,11 +5,11 @@
 //! never re-delivered) or `pending` -> `dead` after `max_attempts` failed
 //! delivery runs. A dead delivery can be revived with [`Store::requeue_dead`].
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use crate::store::{on_pool, write_tx};
 use crate::time::Ts;
 use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// An event to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +184,9 @@ impl Store {
     /// delivered (or does not exist). A dead delivery that did get through
     /// (e.g. revived by hand) becomes delivered too.
     pub async fn mark_delivered(&self, event_id: i64, backend: &str) -> Result<bool> {
-        let r = on_pool!(self, |pool| sqlx::query(
+        let r =
+            on_pool!(self, |pool| {
+                sqlx::query(
             "UPDATE outbox_delivery SET status = 'delivered', delivered_at = $1, last_error = NULL \
              WHERE event_id = $2 AND backend = $3 AND status != 'delivered'",
         )
@@ -193,7 +195,8 @@ impl Store {
         .bind(backend)
         .execute(pool)
         .await?
-        .rows_affected());
+        .rows_affected()
+            });
         Ok(r == 1)
     }
 

@@ -138,9 +138,7 @@ async fn check_schema(pool: &PgPool, server: &str) -> Result<()> {
         });
     }
     let applied = applied_versions(&mut conn).await?;
-    let complete = migrator()
-        .iter()
-        .all(|m| applied.contains(&m.version));
+    let complete = migrator().iter().all(|m| applied.contains(&m.version));
     if complete {
         return Ok(());
     }
@@ -181,12 +179,11 @@ async fn first_migration_applied(conn: &mut PgConnection) -> Result<bool> {
     let Some(first) = migrator.iter().next() else {
         return Ok(false);
     };
-    let stored: Option<(Vec<u8>,)> = sqlx::query_as(
-        "SELECT checksum FROM _sqlx_migrations WHERE version = $1 AND success",
-    )
-    .bind(first.version)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let stored: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT checksum FROM _sqlx_migrations WHERE version = $1 AND success")
+            .bind(first.version)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(stored.is_some_and(|(sum,)| sum == first.checksum.as_ref()))
 }
 

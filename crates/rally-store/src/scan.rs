@@ -17,10 +17,9 @@ use crate::{Result, Store, StoreError};
 /// As-of date of the newest committed scan, inside the transaction `$tx`.
 macro_rules! newest_as_of {
     ($tx:ident) => {{
-        let (newest,): (Option<NaiveDate>,) =
-            sqlx::query_as("SELECT MAX(as_of) FROM scan_runs")
-                .fetch_one(&mut *$tx)
-                .await?;
+        let (newest,): (Option<NaiveDate>,) = sqlx::query_as("SELECT MAX(as_of) FROM scan_runs")
+            .fetch_one(&mut *$tx)
+            .await?;
         newest
     }};
 }
@@ -172,7 +171,9 @@ impl Store {
                 return Ok(outcome);
             }
 
-            sqlx::query("DELETE FROM positions").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM positions")
+                .execute(&mut *tx)
+                .await?;
             for p in &c.positions {
                 sqlx::query(
                     "INSERT INTO positions (ticker, state_json, signal_date, entry_date, entry_fill, \
@@ -335,13 +336,15 @@ impl Store {
     /// Signals of the latest committed scan, highest P(rally) first. Empty if
     /// the latest scan had no signals (older signals are not stale-served).
     pub async fn latest_signals(&self) -> Result<Vec<SignalRow>> {
-        on_pool!(self, |pool| Ok(sqlx::query_as(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
             "SELECT * FROM signals WHERE as_of = \
              (SELECT COALESCE((SELECT MAX(as_of) FROM scan_runs), (SELECT MAX(as_of) FROM signals))) \
              ORDER BY p_rally DESC, ticker ASC",
         )
         .fetch_all(pool)
-        .await?))
+        .await?)
+        })
     }
 
     /// Signals of one as-of date, highest P(rally) first.
@@ -380,53 +383,66 @@ impl ScanCommit {
         let bad = |what: String, field: &str, v: f64| {
             StoreError::InvalidInput(format!("{what}: {field} is {v}, not a finite number"))
         };
-        let check = |what: &dyn Fn() -> String, fields: &[(&str, Option<f64>)]| {
-            match fields.iter().find(|(_, v)| v.is_some_and(|v| !v.is_finite())) {
-                Some((field, Some(v))) => Err(bad(what(), field, *v)),
-                _ => Ok(()),
-            }
+        let check = |what: &dyn Fn() -> String, fields: &[(&str, Option<f64>)]| match fields
+            .iter()
+            .find(|(_, v)| v.is_some_and(|v| !v.is_finite()))
+        {
+            Some((field, Some(v))) => Err(bad(what(), field, *v)),
+            _ => Ok(()),
         };
         for p in &self.positions {
-            check(&|| format!("position {}", p.ticker), &[
-                ("entry_fill", p.entry_fill),
-                ("shares", p.shares),
-                ("size", Some(p.size)),
-                ("stop", Some(p.stop)),
-                ("target", Some(p.target)),
-                ("p_rally", Some(p.p_rally)),
-                ("last_price", Some(p.last_price)),
-            ])?;
+            check(
+                &|| format!("position {}", p.ticker),
+                &[
+                    ("entry_fill", p.entry_fill),
+                    ("shares", p.shares),
+                    ("size", Some(p.size)),
+                    ("stop", Some(p.stop)),
+                    ("target", Some(p.target)),
+                    ("p_rally", Some(p.p_rally)),
+                    ("last_price", Some(p.last_price)),
+                ],
+            )?;
         }
         for t in &self.closed_trades {
-            check(&|| format!("closed trade {} of {}", t.ticker, t.signal_date), &[
-                ("entry_fill", Some(t.entry_fill)),
-                ("exit_price", Some(t.exit_price)),
-                ("stop", Some(t.stop)),
-                ("target", Some(t.target)),
-                ("size", Some(t.size)),
-                ("shares", Some(t.shares)),
-                ("p_rally", Some(t.p_rally)),
-                ("trade_return", Some(t.trade_return)),
-                ("pnl", Some(t.pnl)),
-            ])?;
+            check(
+                &|| format!("closed trade {} of {}", t.ticker, t.signal_date),
+                &[
+                    ("entry_fill", Some(t.entry_fill)),
+                    ("exit_price", Some(t.exit_price)),
+                    ("stop", Some(t.stop)),
+                    ("target", Some(t.target)),
+                    ("size", Some(t.size)),
+                    ("shares", Some(t.shares)),
+                    ("p_rally", Some(t.p_rally)),
+                    ("trade_return", Some(t.trade_return)),
+                    ("pnl", Some(t.pnl)),
+                ],
+            )?;
         }
         if let Some(e) = &self.equity {
-            check(&|| format!("equity snapshot of {}", e.date), &[
-                ("equity", Some(e.equity)),
-                ("cash", Some(e.cash)),
-                ("exposure", Some(e.exposure)),
-            ])?;
+            check(
+                &|| format!("equity snapshot of {}", e.date),
+                &[
+                    ("equity", Some(e.equity)),
+                    ("cash", Some(e.cash)),
+                    ("exposure", Some(e.exposure)),
+                ],
+            )?;
         }
         for s in &self.signals {
-            check(&|| format!("signal {}", s.ticker), &[
-                ("p_rally", Some(s.p_rally)),
-                ("compression", Some(s.compression)),
-                ("price", Some(s.price)),
-                ("stop", Some(s.stop)),
-                ("target", Some(s.target)),
-                ("size", Some(s.size)),
-                ("setup_top_pct", s.setup_top_pct),
-            ])?;
+            check(
+                &|| format!("signal {}", s.ticker),
+                &[
+                    ("p_rally", Some(s.p_rally)),
+                    ("compression", Some(s.compression)),
+                    ("price", Some(s.price)),
+                    ("stop", Some(s.stop)),
+                    ("target", Some(s.target)),
+                    ("size", Some(s.size)),
+                    ("setup_top_pct", s.setup_top_pct),
+                ],
+            )?;
         }
         Ok(())
     }

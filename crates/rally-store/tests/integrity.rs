@@ -117,11 +117,7 @@ async fn sqlite_error_text_appears_once() {
     let err = store.commit_scan(&bad).await.unwrap_err();
     let plain = err.to_string();
     let chained = format!("{:#}", anyhow::Error::from(err));
-    assert_eq!(
-        occurrences(&plain, "CHECK constraint failed"),
-        1,
-        "{plain}"
-    );
+    assert_eq!(occurrences(&plain, "CHECK constraint failed"), 1, "{plain}");
     assert_eq!(
         occurrences(&chained, "CHECK constraint failed"),
         1,

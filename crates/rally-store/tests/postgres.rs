@@ -57,13 +57,21 @@ fn scan(as_of: &str) -> ScanCommit {
 
 #[tokio::test]
 async fn a_database_of_another_application_is_refused_untouched() {
-    let Some(db) = TestDatabase::create("a_database_of_another_application_is_refused_untouched").await
+    let Some(db) =
+        TestDatabase::create("a_database_of_another_application_is_refused_untouched").await
     else {
         return;
     };
-    run(&db.url, "CREATE TABLE invoices (id BIGINT PRIMARY KEY, total NUMERIC)").await;
+    run(
+        &db.url,
+        "CREATE TABLE invoices (id BIGINT PRIMARY KEY, total NUMERIC)",
+    )
+    .await;
     run(&db.url, "INSERT INTO invoices VALUES (1, 99.5)").await;
-    for result in [Store::open(&db.url).await, Store::open_read_only(&db.url).await] {
+    for result in [
+        Store::open(&db.url).await,
+        Store::open_read_only(&db.url).await,
+    ] {
         match result {
             Err(e @ StoreError::ForeignServer { .. }) => {
                 let text = e.to_string();
@@ -86,7 +94,10 @@ async fn read_only_opens_read_and_never_write() {
         Store::open_read_only(&db.url).await,
         Err(StoreError::ServerSchemaOutdated { applied: None, .. })
     ));
-    assert!(tables(&db.url).await.is_empty(), "a read-only open creates nothing");
+    assert!(
+        tables(&db.url).await.is_empty(),
+        "a read-only open creates nothing"
+    );
 
     let store = Store::open(&db.url).await.unwrap();
     store.commit_scan(&scan("2024-05-01")).await.unwrap();
@@ -95,7 +106,10 @@ async fn read_only_opens_read_and_never_write() {
     assert_eq!(reader.equity_history(None).await.unwrap().len(), 1);
     let mut next = scan("2024-05-02");
     next.base = Some("2024-05-01".parse().unwrap());
-    assert!(matches!(reader.commit_scan(&next).await, Err(StoreError::Db(_))));
+    assert!(matches!(
+        reader.commit_scan(&next).await,
+        Err(StoreError::Db(_))
+    ));
     assert!(reader.set_capital("alice", 1_000.0).await.is_err());
     assert_eq!(store.dump().await.unwrap().tables["scan_runs"].len(), 1);
     assert!(store.user("alice").await.unwrap().is_none());

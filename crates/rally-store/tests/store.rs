@@ -196,7 +196,10 @@ async fn open_creates_dirs_wal_and_schema() {
         Err(e @ StoreError::ServerOpen { .. }) => {
             let text = e.to_string();
             assert!(text.contains("postgres://127.0.0.1:1/db"), "{text}");
-            assert!(!text.contains("hunter2") && !text.contains("user@"), "{text}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("user@"),
+                "{text}"
+            );
         }
         other => panic!("expected ServerOpen, got {other:?}"),
     }
@@ -716,7 +719,11 @@ async fn concurrent_writers_do_not_lock(url: &str, _dir: &Path) {
     assert_eq!(state.tables["user_trades"].len(), 200);
     let mut open = 0;
     for u in 0..3 {
-        open += store.all_open_user_trades(&format!("user{u}")).await.unwrap().len();
+        open += store
+            .all_open_user_trades(&format!("user{u}"))
+            .await
+            .unwrap()
+            .len();
     }
     assert_eq!(open, 200 - 8 * 12, "every close closed a different lot");
     assert_eq!(state.tables["scan_runs"].len(), 200);
@@ -817,14 +824,21 @@ async fn multi_part_progress_only_moves_forward(url: &str, _dir: &Path) {
 /// that already holds a state.
 async fn a_state_moves_between_backends_unchanged(url: &str, dir: &Path) {
     let source = Store::open(url).await.unwrap();
-    source.commit_scan(&commit("2024-05-01", &["AAPL", "TSLA"])).await.unwrap();
+    source
+        .commit_scan(&commit("2024-05-01", &["AAPL", "TSLA"]))
+        .await
+        .unwrap();
     let mut next = commit("2024-05-02", &["TSLA"]);
     next.base = Some(d("2024-05-01"));
-    next.closed_trades.push(closed("AAPL", "2024-04-29", "2024-05-02", -20.0));
+    next.closed_trades
+        .push(closed("AAPL", "2024-04-29", "2024-05-02", -20.0));
     source.commit_scan(&next).await.unwrap();
     let event = source.pending_deliveries(t(23), 10).await.unwrap()[0].event_id;
     source.mark_delivered(event, "discord").await.unwrap();
-    source.mark_failed(event, "webhook", "HTTP 502", t(23), 5).await.unwrap();
+    source
+        .mark_failed(event, "webhook", "HTTP 502", t(23), 5)
+        .await
+        .unwrap();
     source.set_capital("alice", 25_000.0).await.unwrap();
     let trade = |user: &str, price: f64, h: u32| NewUserTrade {
         user_id: user.into(),
@@ -835,8 +849,14 @@ async fn a_state_moves_between_backends_unchanged(url: &str, dir: &Path) {
         target: None,
         entered_at: t(h),
     };
-    source.insert_user_trade(&trade("alice", 100.0, 9)).await.unwrap();
-    source.insert_user_trade(&trade("bob", 200.0, 10)).await.unwrap();
+    source
+        .insert_user_trade(&trade("alice", 100.0, 9))
+        .await
+        .unwrap();
+    source
+        .insert_user_trade(&trade("bob", 200.0, 10))
+        .await
+        .unwrap();
     source
         .close_oldest_user_trade("alice", "SPY", |_| TradeClose {
             exit_price: 110.0,
@@ -852,7 +872,10 @@ async fn a_state_moves_between_backends_unchanged(url: &str, dir: &Path) {
     // Into the other backend when this run is on SQLite and a server is
     // configured, else into a SQLite file.
     let _db;
-    let target_url = match (source.backend(), rally_testkit::TestDatabase::create("move target").await) {
+    let target_url = match (
+        source.backend(),
+        rally_testkit::TestDatabase::create("move target").await,
+    ) {
         (Backend::Sqlite, Some(db)) => {
             let url = db.url.clone();
             _db = db;
@@ -869,17 +892,32 @@ async fn a_state_moves_between_backends_unchanged(url: &str, dir: &Path) {
     assert_eq!(a, b);
     assert_eq!(a.counts(), report.counts);
     // Typed readers agree too.
-    assert_eq!(source.closed_trades(None).await.unwrap(), target.closed_trades(None).await.unwrap());
-    assert_eq!(source.user_trades("alice", None, None).await.unwrap(), target.user_trades("alice", None, None).await.unwrap());
-    assert_eq!(source.last_scan_run().await.unwrap(), target.last_scan_run().await.unwrap());
-    // The moved store issues new ids after the copied ones.
-    let new = target.insert_user_trade(&trade("bob", 210.0, 11)).await.unwrap();
-    let max_copied = source.user_trades("bob", None, None).await.unwrap()[0].id.max(
-        source.user_trades("alice", None, None).await.unwrap()[0].id,
+    assert_eq!(
+        source.closed_trades(None).await.unwrap(),
+        target.closed_trades(None).await.unwrap()
     );
+    assert_eq!(
+        source.user_trades("alice", None, None).await.unwrap(),
+        target.user_trades("alice", None, None).await.unwrap()
+    );
+    assert_eq!(
+        source.last_scan_run().await.unwrap(),
+        target.last_scan_run().await.unwrap()
+    );
+    // The moved store issues new ids after the copied ones.
+    let new = target
+        .insert_user_trade(&trade("bob", 210.0, 11))
+        .await
+        .unwrap();
+    let max_copied = source.user_trades("bob", None, None).await.unwrap()[0]
+        .id
+        .max(source.user_trades("alice", None, None).await.unwrap()[0].id);
     assert!(new.id > max_copied, "id {} after {max_copied}", new.id);
     // A second move into a store holding a state is refused, unchanged.
     let held = target.dump().await.unwrap();
-    assert!(matches!(source.copy_into(&target).await, Err(StoreError::InvalidInput(_))));
+    assert!(matches!(
+        source.copy_into(&target).await,
+        Err(StoreError::InvalidInput(_))
+    ));
     assert_eq!(target.dump().await.unwrap(), held);
 }

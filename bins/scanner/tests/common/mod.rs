@@ -205,7 +205,9 @@ pub fn prepared_copy() -> tempfile::TempDir {
 /// users make with `scanner store migrate`), then deleted, so a scanner
 /// that ignored `DATABASE_URL` would not find it. `None` (after one line
 /// saying so) when no test server is configured.
-pub fn prepared_on_postgres(test: &str) -> Option<(tempfile::TempDir, rally_testkit::TestDatabase)> {
+pub fn prepared_on_postgres(
+    test: &str,
+) -> Option<(tempfile::TempDir, rally_testkit::TestDatabase)> {
     let dir = prepared_copy();
     let file = dir.path().join("models").join("rally.db");
     let db = runtime().block_on(async {
