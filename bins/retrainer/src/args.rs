@@ -21,6 +21,7 @@ use rally_trade::TradeConfig;
     version,
     about = "Train rally-detector models and run research",
     long_about = "Train rally-detector models and run research.\n\nWithout a subcommand, `retrainer [FLAGS]` is `retrainer train [FLAGS]`: the weekly job.\n\nThe universe (`backtest --universe`, `bench`) is --universe-file when given, else the list `retrainer universe refresh` wrote to data_cache/universe.csv, else the shipped list (fixtures/universe/us_large_caps.csv, built in).",
+    after_help = rally_cli::DATABASE_HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {

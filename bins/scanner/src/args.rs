@@ -3,7 +3,7 @@
 //! subcommand offers only the flags that mean something for it.
 
 use clap::{Parser, Subcommand};
-use rally_cli::{ConfigArg, DataArgs, JobsArg, ScanModelArg, TickerArgs};
+use rally_cli::{ConfigArg, DATABASE_HELP, DataArgs, JobsArg, ScanModelArg, TickerArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -49,21 +49,14 @@ pub enum Cmd {
     },
 }
 
-/// Where the state lives, for every `--help` that touches it.
-pub const DATABASE_HELP: &str = "\
-State database (DATABASE_URL):
-  unset                        ./models/rally.db (SQLite, the default)
-  PATH or sqlite://PATH        a SQLite file
-  postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]
-                               PostgreSQL (postgresql:// works too)
-Move an existing state: scanner store migrate --to postgres://...";
-
 #[derive(Debug, Subcommand)]
 pub enum StoreCmd {
-    /// Copy the whole state (positions, journal, equity, scans, outbox,
-    /// bot users and their trades) into another, empty database, in one
-    /// transaction, and check the copy row for row. The source is left as
-    /// it was; point DATABASE_URL at the target afterwards.
+    /// Move the whole state into another, empty database.
+    ///
+    /// Copies positions, journal, equity, scans, outbox, bot users and
+    /// their trades (row ids included) in one transaction, and checks the
+    /// copy row for row. The source is left as it was; point DATABASE_URL
+    /// at the target afterwards.
     Migrate {
         /// The target database URL (PostgreSQL or SQLite); it must hold no
         /// state yet.

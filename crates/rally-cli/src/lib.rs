@@ -240,3 +240,12 @@ impl DataSetup {
         }
     }
 }
+
+/// Where the state lives, for every `--help` that touches it.
+pub const DATABASE_HELP: &str = "\
+State database (DATABASE_URL):
+  unset                        ./models/rally.db (SQLite, the default)
+  PATH or sqlite://PATH        a SQLite file
+  postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]
+                               PostgreSQL (postgresql:// works too)
+Move an existing state: scanner store migrate --to postgres://...";

@@ -184,9 +184,8 @@ impl Store {
     /// delivered (or does not exist). A dead delivery that did get through
     /// (e.g. revived by hand) becomes delivered too.
     pub async fn mark_delivered(&self, event_id: i64, backend: &str) -> Result<bool> {
-        let r =
-            on_pool!(self, |pool| {
-                sqlx::query(
+        let r = on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE outbox_delivery SET status = 'delivered', delivered_at = $1, last_error = NULL \
              WHERE event_id = $2 AND backend = $3 AND status != 'delivered'",
         )
@@ -196,7 +195,7 @@ impl Store {
         .execute(pool)
         .await?
         .rows_affected()
-            });
+        });
         Ok(r == 1)
     }
 
