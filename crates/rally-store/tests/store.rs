@@ -176,6 +176,13 @@ async fn open_creates_dirs_wal_and_schema() {
             "missing {want} in {names:?}"
         );
     }
+    // A column the copy and the dump do not know is named.
+    assert!(store.uncopied_columns().await.unwrap().is_empty());
+    sqlx::query("ALTER TABLE signals ADD COLUMN note TEXT")
+        .execute(store.sqlite_pool().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.uncopied_columns().await.unwrap(), ["signals.note"]);
     store.close().await;
     // Reopening applies no migration twice.
     let again = Store::open(dir.path().join("models/rally.db").to_str().unwrap())
