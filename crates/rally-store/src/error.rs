@@ -103,7 +103,7 @@ pub enum StoreError {
     /// The PostgreSQL server could not be reached or refused the
     /// connection. `server` is `postgres://host:port/database`, without
     /// user or password.
-    #[error("cannot connect to the state store {server}: {}", sqlx_text(error))]
+    #[error("cannot connect to PostgreSQL ({server}): {}", sqlx_text(error))]
     ServerOpen {
         /// The server and database, without credentials.
         server: String,

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool};
 
 use crate::error::ForeignReason;
 use crate::store::{Location, Pool};
@@ -76,6 +76,19 @@ pub(crate) fn shown(url: &str) -> Option<String> {
 }
 
 async fn pool(opts: PgConnectOptions, server: &str) -> Result<PgPool> {
+    // One connection first: the pool retries a failed connect until its
+    // timeout and then reports only the timeout, where this says why
+    // (refused, unknown database, authentication).
+    let probe = opts
+        .connect()
+        .await
+        .map_err(|error| StoreError::ServerOpen {
+            server: server.to_owned(),
+            error,
+        })?;
+    if let Err(e) = probe.close().await {
+        tracing::debug!(error = %e, "closing the probe connection");
+    }
     PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(Duration::from_secs(30))
