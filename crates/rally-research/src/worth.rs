@@ -15,8 +15,8 @@ use ndarray::Array2;
 use rally_stats::{
     DEFAULT_BLOCKS, ReturnMoments, StatsError, dsr, expected_max_sharpe, moments, psr,
 };
-use rally_trade::Portfolio;
 use rally_trade::metrics::returns;
+use rally_trade::{Portfolio, PortfolioFigures};
 use serde::Serialize;
 
 use crate::sweep::Sweep;
@@ -25,17 +25,14 @@ use crate::sweep::Sweep;
 /// that many lucky tries.
 pub const DSR_OK: f64 = 0.95;
 
-/// The figures of one portfolio line.
+/// The figures of one portfolio line: the series figures every view
+/// shares ([`PortfolioFigures`], flattened into the JSON), and the
+/// statistics of the research reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LineFigures {
     pub name: String,
-    pub total_return: f64,
-    pub cagr: Option<f64>,
-    pub sharpe: Option<f64>,
-    pub sortino: Option<f64>,
-    pub max_drawdown: f64,
-    /// Mean share of sleeves holding a position.
-    pub exposure: Option<f64>,
+    #[serde(flatten)]
+    pub series: PortfolioFigures,
     /// Closed trades (none for buy-and-hold).
     pub trades: Option<usize>,
     /// Of the per-row returns (non-excess kurtosis, 3 for a normal).
@@ -80,12 +77,7 @@ fn line(
     let mo = moments_of(&row_returns(p));
     Some(LineFigures {
         name: name.to_owned(),
-        total_return: f.total_return,
-        cagr: f.cagr,
-        sharpe: f.sharpe,
-        sortino: f.sortino,
-        max_drawdown: f.max_drawdown,
-        exposure: f.exposure,
+        series: f,
         trades,
         skewness: mo.map(|x| x.skewness),
         kurtosis: mo.map(|x| x.kurtosis),
@@ -215,7 +207,7 @@ pub fn sweep_worth(s: &Sweep) -> SweepWorth {
         })
         .collect();
     trials.sort_by(|a, b| {
-        let key = |t: &Trial| t.figures.sharpe.unwrap_or(f64::NEG_INFINITY);
+        let key = |t: &Trial| t.figures.series.sharpe.unwrap_or(f64::NEG_INFINITY);
         key(b).total_cmp(&key(a))
     });
     let (pbo, combinations) = match pbo_of(&rets) {

@@ -35,12 +35,12 @@ fn buy_and_hold_line_is_the_assets_own_buy_and_hold() {
     let c = compare(&s, 0);
     let bh = c.buy_hold.unwrap();
     assert!(
-        (bh.total_return - bt.buy_hold_return).abs() < 1e-12,
+        (bh.series.total_return - bt.buy_hold_return).abs() < 1e-12,
         "{} vs {}",
-        bh.total_return,
+        bh.series.total_return,
         bt.buy_hold_return
     );
-    assert_eq!(bh.exposure, Some(1.0), "one sleeve, always held");
+    assert_eq!(bh.series.exposure, Some(1.0), "one sleeve, always held");
     assert_eq!(bh.psr_vs_buy_hold, Some(0.5), "against itself");
     // Same dates as the strategy.
     let strat = s.portfolio(0).unwrap();
@@ -54,7 +54,7 @@ fn buy_and_hold_line_is_the_assets_own_buy_and_hold() {
     let every = c.every_compressed.unwrap();
     let strategy = c.strategy.unwrap();
     assert!(every.trades.unwrap() >= strategy.trades.unwrap());
-    assert!(every.exposure.unwrap() >= strategy.exposure.unwrap());
+    assert!(every.series.exposure.unwrap() >= strategy.series.exposure.unwrap());
 }
 
 /// The value of column `col` on the text row that starts with `name`.
@@ -96,10 +96,10 @@ fn text_and_json_say_the_same_numbers() {
     ];
     for (name, f, key) in lines {
         let j = &json[key];
-        assert_eq!(j["total_return"].as_f64(), Some(f.total_return));
+        assert_eq!(j["total_return"].as_f64(), Some(f.series.total_return));
         // Text: total (col 2), Sharpe (4), PSR>0 (8) — rounded as printed.
         assert!(
-            (pct_of(&cell(&text, name, 2)) - f.total_return).abs() < 0.00006,
+            (pct_of(&cell(&text, name, 2)) - f.series.total_return).abs() < 0.00006,
             "{name}"
         );
         let sharpe: f64 = cell(&text, name, 4).parse().unwrap();
@@ -149,7 +149,7 @@ fn overfitting_statistics_are_sane_on_a_real_sweep() {
     assert!(w.expected_max_sharpe.unwrap() > 0.0);
     let mut last = f64::INFINITY;
     for t in &w.trials {
-        let sharpe = t.figures.sharpe.unwrap();
+        let sharpe = t.figures.series.sharpe.unwrap();
         assert!(sharpe <= last, "ranked by Sharpe");
         last = sharpe;
         // Deflating against the best of 16 lucky tries only lowers it.

@@ -13,12 +13,12 @@ fn line_cells(f: &LineFigures) -> Vec<String> {
     vec![
         f.name.clone(),
         f.trades.map_or_else(|| "-".to_owned(), |n| n.to_string()),
-        spct(Some(f.total_return)),
-        spct(f.cagr),
-        num(f.sharpe, 2),
-        num(f.sortino, 2),
-        pct(Some(f.max_drawdown)),
-        pct(f.exposure),
+        spct(Some(f.series.total_return)),
+        spct(f.series.cagr),
+        num(f.series.sharpe, 2),
+        num(f.series.sortino, 2),
+        pct(Some(f.series.max_drawdown)),
+        pct(f.series.exposure),
         num(f.psr_vs_zero, 3),
         num(f.psr_vs_buy_hold, 3),
         num(f.skewness, 2),
@@ -57,7 +57,7 @@ pub fn comparison_table(c: &Comparison) -> (Table, Vec<String>) {
             .to_owned(),
     ];
     if let (Some(s), Some(b)) = (&c.strategy, &c.buy_hold)
-        && let (Some(sc), Some(bc)) = (s.cagr, b.cagr)
+        && let (Some(sc), Some(bc)) = (s.series.cagr, b.series.cagr)
     {
         notes.push(format!(
             "The strategy made {} a year against buy-and-hold's {} on the same tickers and dates.",
@@ -106,11 +106,11 @@ pub fn optimize_table(s: &Sweep, w: &SweepWorth) -> (Table, Vec<String>) {
                 .map_or_else(|| "learned".to_owned(), |p| num(Some(p), 2)),
             num(Some(tr.comp_threshold), 2),
             f.trades.unwrap_or(0).to_string(),
-            spct(Some(f.total_return)),
-            spct(f.cagr),
-            num(f.sharpe, 3),
-            num(f.sortino, 3),
-            pct(Some(f.max_drawdown)),
+            spct(Some(f.series.total_return)),
+            spct(f.series.cagr),
+            num(f.series.sharpe, 3),
+            num(f.series.sortino, 3),
+            pct(Some(f.series.max_drawdown)),
             num(f.psr_vs_zero, 3),
             num(tr.dsr, 3),
             if weak {
