@@ -10,6 +10,7 @@
 //!   run again ends in the state of one uninterrupted run.
 //! * Scanners started at the same instant: one records the day, the others
 //!   find it recorded; never a double commit.
+//! * Alerts are delivered once, and never again after a recorded success.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -210,4 +211,49 @@ fn store_migrate_moves_a_state_into_postgres() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+/// Alerts on PostgreSQL: a scan with a webhook delivers each of its events
+/// once and records the success; a re-run of the day sends nothing again
+/// and changes no outbox row.
+#[test]
+fn alerts_are_delivered_once_and_never_again_on_postgres() {
+    let Some((dir, db)) = pg_state("alerts_are_delivered_once_on_postgres") else {
+        return;
+    };
+    let root = dir.path();
+    let hook = rally_testkit::Recorder::start().unwrap();
+    let with_alerts = |url: &str| {
+        let mut c = scanner(root);
+        c.env("DATABASE_URL", url)
+            .env("YAHOO_API_BASE", yahoo().base())
+            .env("WEBHOOK_URL", format!("{}/hook", hook.base()))
+            .arg("--tickers")
+            .args(TICKERS)
+            .args(["--positions", "--json", "--now", NOW]);
+        c
+    };
+    run_ok(with_alerts(&db.url));
+    let sent = hook.received().len();
+    assert!(sent >= 1, "the scan's alerts reached the webhook");
+    let state = dump_db(&db.url, root);
+    let delivered = state
+        .rows("outbox_delivery")
+        .iter()
+        .filter(|r| r.contains("status=\"delivered\""))
+        .count();
+    assert!(delivered >= 1, "{:?}", state.rows("outbox_delivery"));
+    assert!(
+        state
+            .rows("outbox_delivery")
+            .iter()
+            .all(|r| r.contains("status=\"delivered\"")),
+        "{:?}",
+        state.rows("outbox_delivery")
+    );
+    run_ok(with_alerts(&db.url));
+    assert_eq!(hook.received().len(), sent, "a re-run sends nothing again");
+    let again = dump_db(&db.url, root);
+    assert_eq!(again.rows("outbox"), state.rows("outbox"));
+    assert_eq!(again.rows("outbox_delivery"), state.rows("outbox_delivery"));
 }
