@@ -35,6 +35,22 @@ discord:
 test:
     cargo test --workspace
 
+# Every suite, the PostgreSQL runs included: starts a throwaway server on
+# 127.0.0.1:54329 (installing it when missing) and points the tests at it.
+test-pg:
+    RALLY_TEST_POSTGRES_URL="$(.ci/postgres)" cargo test --workspace
+
+# The state backends side by side: the bench's scan commits to a scratch
+# SQLite file, then to a scratch PostgreSQL database.
+bench-store:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(.ci/postgres)"
+    psql -q "$url" -c "DROP DATABASE IF EXISTS rally_bench WITH (FORCE)" -c "CREATE DATABASE rally_bench"
+    cargo build --release --bin retrainer -j2
+    target/release/retrainer bench --jobs 2 --state target/bench-sqlite
+    target/release/retrainer bench --jobs 2 --state target/bench-pg --database "${url%/*}/rally_bench"
+
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
