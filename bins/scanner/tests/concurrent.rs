@@ -123,27 +123,9 @@ fn simultaneous_scans_of_a_new_store_all_succeed() {
     market(&markets.path().join(day), day);
     for round in 0..8 {
         let s = fresh_state();
-        let children: Vec<_> = (0..5)
-            .map(|_| scan_day(s.path(), markets.path(), day).spawn().unwrap())
+        let runs = (0..5)
+            .map(|_| scan_day(s.path(), markets.path(), day))
             .collect();
-        let outs: Vec<_> = children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect();
-        for o in &outs {
-            assert!(
-                o.status.success(),
-                "round {round}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        let committed = outs
-            .iter()
-            .filter(|o| json_of(o)["committed"] == true)
-            .count();
-        assert_eq!(
-            committed, 1,
-            "round {round}: exactly one run records the day"
-        );
+        scans_at_once_record_the_day_once(runs, &format!("round {round}"));
     }
 }

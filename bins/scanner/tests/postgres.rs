@@ -135,32 +135,8 @@ fn scanners_started_at_once_on_postgres_record_the_day_once() {
             return;
         };
         let root = dir.path();
-        let children: Vec<_> = (0..4)
-            .map(|_| {
-                let mut c = scan_on(root, &db.url, yahoo());
-                c.stdout(Stdio::piped()).stderr(Stdio::piped());
-                c.spawn().unwrap()
-            })
-            .collect();
-        let outs: Vec<_> = children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect();
-        for o in &outs {
-            assert!(
-                o.status.success(),
-                "round {round}: {}",
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        let committed = outs
-            .iter()
-            .filter(|o| json_of(o)["committed"] == true)
-            .count();
-        assert_eq!(
-            committed, 1,
-            "round {round}: exactly one run records the day"
-        );
+        let runs = (0..4).map(|_| scan_on(root, &db.url, yahoo())).collect();
+        scans_at_once_record_the_day_once(runs, &format!("round {round}"));
         dump_db(&db.url, root).assert_same(reference, &format!("round {round}"));
     }
 }

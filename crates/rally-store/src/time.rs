@@ -48,10 +48,8 @@ impl Encode<'_, Postgres> for Ts {
         &self,
         buf: &mut <Postgres as Database>::ArgumentBuffer,
     ) -> Result<IsNull, BoxDynError> {
-        // PostgreSQL keeps microseconds; truncate first so that what is
-        // stored is exactly what SQLite's text keeps.
-        let micros = format_ts(self.0);
-        let t = DateTime::parse_from_rfc3339(&micros)?.with_timezone(&Utc);
-        <DateTime<Utc> as Encode<'_, Postgres>>::encode(t, buf)
+        // sqlx truncates to microseconds, as `format_ts` does for SQLite:
+        // both keep the same instant.
+        <DateTime<Utc> as Encode<'_, Postgres>>::encode(self.0, buf)
     }
 }

@@ -200,7 +200,13 @@ async fn open_creates_dirs_wal_and_schema() {
         Err(StoreError::UnsupportedUrl(m)) if !m.contains("hunter2")
     ));
     match Store::open("postgres://user:hunter2@127.0.0.1:1/db").await {
-        Err(e @ StoreError::ServerOpen { .. }) => {
+        // The cause itself (refused), not the pool's timeout after retrying.
+        Err(
+            e @ StoreError::ServerOpen {
+                error: sqlx::Error::Io(_),
+                ..
+            },
+        ) => {
             let text = e.to_string();
             assert!(text.contains("postgres://127.0.0.1:1/db"), "{text}");
             assert!(

@@ -374,6 +374,35 @@ pub fn dump_db(url: &str, root: &Path) -> Dump {
     Dump { tables, csvs }
 }
 
+/// Starts every command at once (stdout and stderr piped), waits for all,
+/// and checks what simultaneous scans of one day must end in: every run
+/// succeeds and exactly one records the day.
+pub fn scans_at_once_record_the_day_once(cmds: Vec<Command>, what: &str) {
+    let children: Vec<_> = cmds
+        .into_iter()
+        .map(|mut c| {
+            c.stdout(Stdio::piped()).stderr(Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outs {
+        assert!(
+            o.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let committed = outs
+        .iter()
+        .filter(|o| json_of(o)["committed"] == true)
+        .count();
+    assert_eq!(committed, 1, "{what}: exactly one run records the day");
+}
+
 /// Wait for `child` up to `limit`; kills it and panics when it hangs.
 pub fn wait_timeout(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
     let t0 = Instant::now();
